@@ -1,0 +1,124 @@
+"""The one transport policy for every DSS client the plugin builds: timeouts, retries, typed errors.
+
+Retries use urllib3's Retry (exponential backoff with jitter, Retry-After honoured) and apply only to calls
+that are safe to repeat: idempotent methods, and connection failures that happen before a request is sent.
+A POST that fails after it was sent (a run trigger, an update start) is never repeated here; its caller
+checks whether the action happened.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+import dataikuapi
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import DSSCallError
+from .settings import NodeSettings
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset([429, 502, 503, 504])
+IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+
+
+@dataclass(frozen=True)
+class TransportPolicy:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 6
+    backoff: float = 0.5
+    backoff_max: float = 10.0
+
+    def retry(self) -> Retry:
+        return Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=self.retries,
+            status=self.retries,
+            other=0,
+            allowed_methods=IDEMPOTENT_METHODS,
+            status_forcelist=RETRYABLE_STATUSES,
+            backoff_factor=self.backoff,
+            backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff / 2,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+
+
+class PolicySession(requests.Session):
+    """A requests session that applies a TransportPolicy and raises DSSCallError on any HTTP error."""
+
+    def __init__(self, policy: TransportPolicy):
+        super().__init__()
+        self.policy = policy
+        adapter = HTTPAdapter(max_retries=policy.retry())
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method, url, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
+        response = super().request(method, url, **kwargs)
+        if response.status_code >= 400:
+            raise _call_error(method, url, response)
+        return response
+
+
+def _call_error(method, url, response):
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    error_type = body.get("errorType") or "HTTP %d" % response.status_code
+    message = body.get("detailedMessage") or body.get("message") or response.reason or ""
+    path = url.split("/dip/publicapi", 1)[-1]
+    return DSSCallError(response.status_code, error_type, message, method.upper(), path)
+
+
+def adopt_policy(client: dataikuapi.DSSClient, policy: TransportPolicy) -> dataikuapi.DSSClient:
+    """Moves a client built elsewhere (such as `dataiku.api_client()`) onto the transport policy.
+
+    The client keeps its authentication (basic auth or ticket header), TLS and certificate settings.
+    """
+    old = client._session
+    session = PolicySession(policy)
+    session.auth = old.auth
+    session.headers.update(old.headers)
+    session.verify = old.verify
+    session.cert = old.cert
+    client._session = session
+    return client
+
+
+def connect_node(node: NodeSettings, policy: TransportPolicy) -> dataikuapi.DSSClient:
+    """A client for a node reached through a `dss-node` preset."""
+    client = dataikuapi.DSSClient(node.url, api_key=node.api_key)
+    adopt_policy(client, policy)
+    if not node.verify_tls:
+        log.warning("TLS certificate verification is OFF for %s: any certificate is accepted.", node.url)
+        client._session.verify = False
+    elif node.ca_bundle:
+        client._session.verify = node.ca_bundle
+    return client
+
+
+def describe_call_error(error: Exception, what: str, node_label: str) -> Optional[str]:
+    """A user-facing sentence for a permanent DSS error about `what` on `node_label`, or None if transient."""
+    if not isinstance(error, DSSCallError):
+        return None
+    if error.status == 401:
+        return "%s: the API key was refused by %s (401). Check the key in the DSS node preset." % (what, node_label)
+    if error.status == 403:
+        return (
+            "%s: permission denied on %s (403: %s). Give the scenario's run-as user (or the preset's API key) "
+            "the needed rights on it." % (what, node_label, error.detail)
+        )
+    if error.status == 404:
+        return "%s: not found on %s (404: %s). Check the id." % (what, node_label, error.detail)
+    return None

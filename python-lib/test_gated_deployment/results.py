@@ -1,0 +1,132 @@
+"""Results of test scenario runs, and the summary a step turns into its outcome, log and variables."""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+SUCCESS = "SUCCESS"
+WARNING = "WARNING"
+FAILED = "FAILED"
+ABORTED = "ABORTED"
+# Not a DSS outcome: the step decided not to run the scenario (fail-fast, deadline, already running).
+NOT_RUN = "NOT_RUN"
+
+
+@dataclass
+class ScenarioResult:
+    scenario_id: str
+    scenario_name: str
+    project_key: str
+    node: str
+    outcome: str
+    attempts: int = 0
+    duration: float = 0.0
+    run_id: Optional[str] = None
+    message: str = ""
+    # Outcomes of every attempt, oldest first: a pass after a failure is a flaky pass.
+    attempt_outcomes: List[str] = field(default_factory=list)
+    junit_xml: Optional[bytes] = None
+
+    @property
+    def flaky(self) -> bool:
+        return self.outcome in (SUCCESS, WARNING) and any(o not in (SUCCESS, WARNING) for o in self.attempt_outcomes)
+
+    def is_failure(self, fail_on_warning: bool) -> bool:
+        if self.outcome in (FAILED, ABORTED, NOT_RUN):
+            return True
+        return fail_on_warning and self.outcome == WARNING
+
+    @property
+    def label(self) -> str:
+        return "%s (project %s on %s)" % (self.scenario_id, self.project_key, self.node)
+
+
+@dataclass
+class RunSummary:
+    results: List[ScenarioResult]
+    fail_on_warning: bool = False
+    deadline_exceeded: bool = False
+    interrupted: bool = False
+    notes: List[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def failures(self) -> List[ScenarioResult]:
+        return [r for r in self.results if r.is_failure(self.fail_on_warning)]
+
+    @property
+    def flaky(self) -> List[ScenarioResult]:
+        return [r for r in self.results if r.flaky]
+
+    @property
+    def outcome(self) -> str:
+        if self.failures or self.deadline_exceeded or self.interrupted:
+            return FAILED
+        if self.count(WARNING):
+            return WARNING
+        return SUCCESS
+
+    def counts(self) -> Dict[str, int]:
+        return {
+            "total": len(self.results),
+            "passed": self.count(SUCCESS),
+            "warnings": self.count(WARNING),
+            "failed": self.count(FAILED),
+            "aborted": self.count(ABORTED),
+            "not_run": self.count(NOT_RUN),
+            "flaky": len(self.flaky),
+        }
+
+    def headline(self) -> str:
+        c = self.counts()
+        return "%s: %d test scenario(s), %d passed, %d warning(s), %d failed, %d aborted, %d not run, %d flaky" % (
+            self.outcome, c["total"], c["passed"], c["warnings"], c["failed"], c["aborted"], c["not_run"], c["flaky"]
+        )
+
+    def table(self) -> str:
+        """A fixed-width table for the step log: one line per scenario."""
+        rows = [("NODE", "PROJECT", "SCENARIO", "OUTCOME", "DURATION", "ATTEMPTS", "NOTE")]
+        for r in self.results:
+            note = "flaky" if r.flaky else ""
+            if r.message:
+                note = (note + "; " if note else "") + r.message
+            rows.append((r.node, r.project_key, r.scenario_id, r.outcome, "%.1fs" % r.duration, str(r.attempts), note))
+        widths = [max(len(row[i]) for row in rows) for i in range(6)]
+        lines = []
+        for row in rows:
+            cells = [row[i].ljust(widths[i]) for i in range(6)] + [row[6]]
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def failure_message(self, where: str) -> str:
+        """The step failure message: what failed, where, and what to do next."""
+        parts = []
+        failures = self.failures
+        if failures:
+            listed = "; ".join(
+                "%s %s%s" % (r.label, r.outcome, " (%s)" % r.message if r.message else "") for r in failures[:20]
+            )
+            more = " and %d more" % (len(failures) - 20) if len(failures) > 20 else ""
+            parts.append("%d test scenario(s) did not pass on %s: %s%s." % (len(failures), where, listed, more))
+        if self.deadline_exceeded:
+            parts.append("The step deadline passed; the runs still in flight were aborted.")
+        if self.interrupted:
+            parts.append("The step was aborted; the runs it had started were aborted.")
+        parts.extend(self.notes)
+        parts.append("Open the failing runs (Scenarios > Last runs) to see why, fix them, then run the step again.")
+        return " ".join(parts)
+
+    def variables(self, prefix: str) -> Dict[str, object]:
+        """Scenario variables for later steps, run conditions and reporters."""
+        c = self.counts()
+        values: Dict[str, object] = {"outcome": self.outcome, "summary": self.headline()}
+        values.update(c)
+        values["failed_ids"] = [r.scenario_id for r in self.failures]
+        values["flaky_ids"] = [r.scenario_id for r in self.flaky]
+        values["results"] = [
+            {"node": r.node, "project": r.project_key, "scenario": r.scenario_id, "outcome": r.outcome,
+             "attempts": r.attempts, "flaky": r.flaky, "duration": round(r.duration, 3), "runId": r.run_id}
+            for r in self.results
+        ]
+        return {"%s_%s" % (prefix, k): v for k, v in values.items()}

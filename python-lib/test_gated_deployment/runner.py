@@ -1,0 +1,385 @@
+"""Runs test scenarios with bounded parallelism and follows the runs it started until they end.
+
+One loop in the calling thread drives every run: each tick makes one scenario-list call per project to see
+which scenarios are still running, and fetches a run's details only when its scenario has stopped. The request
+rate therefore depends on the number of projects and the parallelism, not on the number of scenarios, and a
+run's end is noticed within one tick (at most `poll_max` seconds).
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import dataikuapi
+import requests
+
+from .connection import describe_call_error
+from .discovery import TestScenario
+from .errors import DSSCallError, PluginError
+from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING, RunSummary, ScenarioResult
+
+log = logging.getLogger(__name__)
+
+IF_RUNNING_WAIT = "wait"
+IF_RUNNING_FAIL = "fail"
+IF_RUNNING_ABORT = "abort"
+IF_RUNNING_POLICIES = [IF_RUNNING_WAIT, IF_RUNNING_FAIL, IF_RUNNING_ABORT]
+
+# How long an abort may take to show in the run before the step stops waiting for it.
+ABORT_GRACE_SECONDS = 30.0
+# How long polling may keep failing on transient errors before the step gives up.
+POLL_FAILURE_BUDGET_SECONDS = 120.0
+# A run whose scenario still shows as running is refreshed directly at least this often, in case the scenario
+# was started again by someone else right after our run ended.
+DIRECT_REFRESH_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    parallelism: int = 1
+    scenario_timeout: float = 3600.0
+    deadline: Optional[float] = None
+    retries: int = 0
+    fail_fast: bool = False
+    fail_on_warning: bool = False
+    if_running: str = IF_RUNNING_WAIT
+    collect_junit: bool = False
+    poll_min: float = 0.2
+    poll_max: float = 1.0
+
+
+@dataclass
+class Target:
+    """A project on a node, and the test scenarios to run there."""
+
+    client: dataikuapi.DSSClient
+    project_key: str
+    node: str
+    scenarios: List[TestScenario]
+
+
+_PENDING, _WAITING_IDLE, _TRIGGERED, _RUNNING, _ABORTING, _DONE = (
+    "pending", "waiting-idle", "triggered", "running", "aborting", "done")
+_IN_FLIGHT = (_WAITING_IDLE, _TRIGGERED, _RUNNING, _ABORTING)
+
+
+@dataclass
+class _Job:
+    target: Target
+    scenario: TestScenario
+    state: str = _PENDING
+    attempts: int = 0
+    attempt_outcomes: List[str] = field(default_factory=list)
+    fire: Optional[dataikuapi.dss.scenario.DSSTriggerFire] = None
+    run: Optional[dataikuapi.dss.scenario.DSSScenarioRun] = None
+    trigger_time: float = 0.0
+    trigger_epoch_ms: int = 0
+    last_refresh: float = 0.0
+    abort_reason: str = ""
+    abort_time: float = 0.0
+    first_start: Optional[float] = None
+    duration: float = 0.0
+    result: Optional[ScenarioResult] = None
+
+    @property
+    def handle(self):
+        return self.target.client.get_project(self.target.project_key).get_scenario(self.scenario.id)
+
+    @property
+    def label(self):
+        return "%s (project %s on %s)" % (self.scenario.id, self.target.project_key, self.target.node)
+
+
+class TestRunner:
+    def __init__(self, targets: List[Target], options: RunOptions,
+                 on_progress: Optional[Callable[[int, int], None]] = None):
+        self.targets = targets
+        self.options = options
+        self.on_progress = on_progress
+        self.jobs = [_Job(target=t, scenario=s) for t in targets for s in t.scenarios]
+        self._running_by_target: Dict[int, Dict[str, bool]] = {}
+        self._stop_reason = ""
+        self._deadline_exceeded = False
+        self._poll_failing_since: Optional[float] = None
+
+    def run(self) -> RunSummary:
+        start = time.monotonic()
+        deadline = start + self.options.deadline if self.options.deadline else None
+        interval = self.options.poll_min
+        clean_exit = False
+        try:
+            while any(job.state != _DONE for job in self.jobs):
+                changed = self._tick(deadline)
+                self._report_progress()
+                if all(job.state == _DONE for job in self.jobs):
+                    break
+                interval = self.options.poll_min if changed else min(interval * 1.5, self.options.poll_max)
+                time.sleep(interval)
+            clean_exit = True
+        finally:
+            if not clean_exit:
+                self._abort_in_flight_now()
+        return RunSummary(
+            results=[job.result for job in self.jobs if job.result is not None],
+            fail_on_warning=self.options.fail_on_warning,
+            deadline_exceeded=self._deadline_exceeded,
+        )
+
+    # -- one tick -----------------------------------------------------------------------------------------------
+
+    def _tick(self, deadline: Optional[float]) -> bool:
+        try:
+            changed = self._sweep()
+            now = time.monotonic()
+            if deadline is not None and now > deadline and not self._stop_reason:
+                self._deadline_exceeded = True
+                self._stop("the step deadline of %.0fs passed" % self.options.deadline)
+                changed = True
+            for job in self.jobs:
+                changed = self._advance(job, now) or changed
+            changed = self._launch() or changed
+        except (requests.RequestException, DSSCallError) as error:
+            self._on_poll_error(error)
+            return False
+        self._poll_failing_since = None
+        return changed
+
+    def _on_poll_error(self, error):
+        message = describe_call_error(error, "Following the test runs", "the DSS node")
+        if message:
+            raise PluginError(message) from error
+        now = time.monotonic()
+        if self._poll_failing_since is None:
+            self._poll_failing_since = now
+        log.warning("DSS did not answer while following the test runs (%s); retrying.", error)
+        if now - self._poll_failing_since > POLL_FAILURE_BUDGET_SECONDS:
+            raise PluginError(
+                "DSS kept failing for %.0fs while the step followed its test runs (%s). Check that the node is up, "
+                "then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, error)
+            ) from error
+
+    def _sweep(self) -> bool:
+        """One scenario-list call per target that has runs to follow or launch."""
+        for index, target in enumerate(self.targets):
+            active = [j for j in self.jobs if j.target is target and j.state in _IN_FLIGHT + (_PENDING,)]
+            if not active:
+                continue
+            items = target.client.get_project(target.project_key).list_scenarios(as_type="listitems")
+            self._running_by_target[index] = {str(item["id"]): bool(item.get("running")) for item in items}
+        return False
+
+    def _is_running(self, job: _Job) -> Optional[bool]:
+        states = self._running_by_target.get(self.targets.index(job.target), {})
+        return states.get(job.scenario.id)
+
+    def _advance(self, job: _Job, now: float) -> bool:
+        if job.state == _WAITING_IDLE:
+            if self._stop_reason:
+                self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+                return True
+            if not self._is_running(job):
+                self._trigger(job)
+                return True
+            return False
+        if job.state == _TRIGGERED:
+            return self._follow_trigger(job, now)
+        if job.state in (_RUNNING, _ABORTING):
+            return self._follow_run(job, now)
+        return False
+
+    def _launch(self) -> bool:
+        changed = False
+        for target in self.targets:
+            in_flight = sum(1 for j in self.jobs if j.target is target and j.state in _IN_FLIGHT)
+            for job in [j for j in self.jobs if j.target is target and j.state == _PENDING]:
+                if self._stop_reason:
+                    self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+                    changed = True
+                    continue
+                if in_flight >= self.options.parallelism:
+                    break
+                in_flight += 1
+                changed = True
+                if self._is_running(job):
+                    self._handle_already_running(job)
+                else:
+                    self._trigger(job)
+        return changed
+
+    # -- transitions ----------------------------------------------------------------------------------------------
+
+    def _handle_already_running(self, job: _Job):
+        policy = self.options.if_running
+        if policy == IF_RUNNING_FAIL:
+            self._finish(job, NOT_RUN, "it was already running, started by someone else (policy: fail)")
+        elif policy == IF_RUNNING_ABORT:
+            log.info("%s is already running, started by someone else: aborting that run (policy: abort).", job.label)
+            job.handle.abort()
+            job.state = _WAITING_IDLE
+        else:
+            log.info("%s is already running, started by someone else: waiting for it to end (policy: wait).",
+                     job.label)
+            job.state = _WAITING_IDLE
+
+    def _trigger(self, job: _Job):
+        job.trigger_time = time.monotonic()
+        job.trigger_epoch_ms = int(time.time() * 1000)
+        try:
+            job.fire = job.handle.run()
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # The POST may have reached DSS before the connection broke: adopt the run it started, if any,
+            # rather than start a second one.
+            log.warning("The run request for %s failed (%s): checking whether DSS started it anyway.", job.label, error)
+            if self._adopt_current_run(job):
+                return
+            job.state = _PENDING
+            return
+        except DSSCallError as error:
+            message = describe_call_error(error, "Starting test scenario %s" % job.label, job.target.node)
+            raise PluginError(message or "Starting test scenario %s failed: %s" % (job.label, error)) from error
+        job.attempts += 1
+        job.state = _TRIGGERED
+        if job.first_start is None:
+            job.first_start = job.trigger_time
+        log.info("Started %s (attempt %d).", job.label, job.attempts)
+
+    def _adopt_current_run(self, job: _Job) -> bool:
+        # [I] A run that started at or after our request is ours: nothing else triggers a test scenario within
+        # the same second, and DSS cancels a manual trigger on a running scenario.
+        for run in job.handle.get_last_runs(limit=3):
+            if run.run.get("start", 0) >= job.trigger_epoch_ms - 1000:
+                job.run = run
+                job.attempts += 1
+                job.state = _RUNNING
+                if job.first_start is None:
+                    job.first_start = job.trigger_time
+                log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
+                return True
+        return False
+
+    def _follow_trigger(self, job: _Job, now: float) -> bool:
+        run = job.fire.get_scenario_run()
+        if run is not None:
+            job.run = run
+            job.last_refresh = now
+            log.info("%s runs as run %s.", job.label, run.id)
+            job.state = _RUNNING
+            if job.abort_reason:
+                # The abort was asked before the run existed: make sure it reaches the run.
+                job.handle.abort()
+                job.state = _ABORTING
+            return True
+        if job.fire.is_cancelled(refresh=True):
+            job.attempts -= 1
+            if job.abort_reason:
+                self._finish(job, NOT_RUN, job.abort_reason)
+                return True
+            log.info("DSS cancelled the run request for %s: the scenario was started by someone else.", job.label)
+            self._handle_already_running(job)
+            return True
+        if job.abort_reason and now - job.abort_time > ABORT_GRACE_SECONDS:
+            self._end_attempt(job, ABORTED, "%s; DSS never started the run" % job.abort_reason)
+            return True
+        return self._check_timeout(job, now)
+
+    def _follow_run(self, job: _Job, now: float) -> bool:
+        if job.state == _ABORTING and now - job.abort_time > ABORT_GRACE_SECONDS:
+            self._end_attempt(job, ABORTED, "%s; the abort was requested but DSS did not confirm it within %.0fs"
+                              % (job.abort_reason, ABORT_GRACE_SECONDS))
+            return True
+        if self._is_running(job) is not False and now - job.last_refresh < DIRECT_REFRESH_SECONDS:
+            return self._check_timeout(job, now)
+        job.run.refresh()
+        job.last_refresh = now
+        if job.run.running:
+            return self._check_timeout(job, now)
+        outcome = job.run.outcome
+        info = job.run.get_info()
+        if info.get("start") and info.get("end"):
+            job.duration += max(0.0, (info["end"] - info["start"]) / 1000.0)
+        else:
+            job.duration += now - job.trigger_time
+        self._end_attempt(job, outcome, job.abort_reason)
+        return True
+
+    def _check_timeout(self, job: _Job, now: float) -> bool:
+        if job.abort_reason or job.state not in (_TRIGGERED, _RUNNING):
+            return False
+        if now - job.trigger_time > self.options.scenario_timeout:
+            self._request_abort(job, "timed out after %.0fs and was aborted" % self.options.scenario_timeout)
+            return True
+        return False
+
+    def _request_abort(self, job: _Job, reason: str):
+        log.warning("Aborting %s: %s.", job.label, reason)
+        job.abort_reason = reason
+        job.abort_time = time.monotonic()
+        job.handle.abort()
+        if job.state == _RUNNING:
+            job.state = _ABORTING
+
+    def _end_attempt(self, job: _Job, outcome: str, message: str):
+        job.attempt_outcomes.append(outcome)
+        timed_out = outcome == ABORTED and message.startswith("timed out")
+        retryable = outcome == FAILED or timed_out
+        if retryable and job.attempts <= self.options.retries and not self._stop_reason:
+            log.warning("%s ended %s on attempt %d: retrying.", job.label, outcome, job.attempts)
+            job.state = _PENDING
+            job.run = job.fire = None
+            job.abort_reason = ""
+            return
+        junit_xml = self._fetch_junit(job) if self.options.collect_junit and job.run is not None else None
+        self._finish(job, outcome, message)
+        job.result.junit_xml = junit_xml
+        if job.result.is_failure(self.options.fail_on_warning) and self.options.fail_fast and not self._stop_reason:
+            self._stop("fail-fast after %s ended %s" % (job.scenario.id, outcome))
+
+    def _fetch_junit(self, job: _Job) -> Optional[bytes]:
+        try:
+            return job.run.get_report().content
+        except (requests.RequestException, DSSCallError, ValueError) as error:
+            log.warning("Could not fetch the JUnit report of %s run %s: %s", job.label, job.run.id, error)
+            return None
+
+    def _finish(self, job: _Job, outcome: str, message: str):
+        if outcome in (SUCCESS, WARNING) and job.attempt_outcomes[:-1]:
+            message = (message + "; " if message else "") + "flaky: passed on attempt %d after %s" % (
+                job.attempts, ", ".join(job.attempt_outcomes[:-1]))
+        job.state = _DONE
+        job.result = ScenarioResult(
+            scenario_id=job.scenario.id,
+            scenario_name=job.scenario.name,
+            project_key=job.target.project_key,
+            node=job.target.node,
+            outcome=outcome,
+            attempts=job.attempts,
+            duration=job.duration,
+            run_id=job.run.id if job.run is not None else None,
+            message=message,
+            attempt_outcomes=list(job.attempt_outcomes),
+        )
+        log.info("%s: %s%s", job.label, outcome, " (%s)" % message if message else "")
+
+    def _stop(self, reason: str):
+        """Stops launching runs and aborts the ones in flight (fail-fast or deadline)."""
+        self._stop_reason = reason
+        log.warning("Stopping: %s. Aborting the runs in flight.", reason)
+        for job in self.jobs:
+            if job.state in (_TRIGGERED, _RUNNING):
+                self._request_abort(job, "aborted: %s" % reason)
+
+    def _abort_in_flight_now(self):
+        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started."""
+        for job in self.jobs:
+            if job.state in (_TRIGGERED, _RUNNING, _ABORTING):
+                try:
+                    job.handle.abort()
+                    log.warning("Aborted %s (run %s), which this step had started.", job.label,
+                                job.run.id if job.run is not None else "not started yet")
+                except Exception as error:  # noqa: BLE001 - cleanup must try every run
+                    log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
+
+    def _report_progress(self):
+        if self.on_progress is not None:
+            self.on_progress(sum(1 for j in self.jobs if j.state == _DONE), len(self.jobs))

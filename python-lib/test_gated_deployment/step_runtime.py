@@ -1,0 +1,105 @@
+"""What every step.py shares: logging with secrets masked, SIGTERM handling, settings, variables, exit status.
+
+The internal `dataiku` package is passed in by the step script, so this module imports nothing from DSS and can
+be tested anywhere.
+"""
+
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
+
+import dataikuapi
+
+from .connection import TransportPolicy, adopt_policy, connect_node
+from .errors import PluginError, StepInterrupted
+from .redaction import RedactingFilter, Redactor
+from .settings import ConfigReader, Field, NodeSettings, merge_step_config, read_node_preset, secrets_in
+
+log = logging.getLogger("test_gated_deployment")
+
+
+@dataclass
+class StepContext:
+    """What a step's logic may use: its settings, the scenario's variables and DSS clients."""
+
+    reader: ConfigReader
+    variables: Dict[str, Any]
+    project_key: str
+    redactor: Redactor
+    policy: TransportPolicy
+    _local_client_factory: Callable[[], dataikuapi.DSSClient]
+    _set_variables: Callable[..., None]
+
+    def local_client(self) -> dataikuapi.DSSClient:
+        """A client on this node, as the scenario's run-as user."""
+        return adopt_policy(self._local_client_factory(), self.policy)
+
+    def node_client(self, node: NodeSettings) -> dataikuapi.DSSClient:
+        return connect_node(node, self.policy)
+
+    def node_preset(self, field: Field) -> Optional[NodeSettings]:
+        node = read_node_preset(self.reader.raw(field), field)
+        if node is not None:
+            self.redactor.add(node.api_key)
+        return node
+
+    def set_variables(self, values: Dict[str, Any]):
+        self._set_variables(**self.redactor.mask(values))
+
+
+def configure_logging(redactor: Redactor):
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter(redactor))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    # The HTTP stack logs URLs and retries at DEBUG/WARNING; keep it quiet but visible when it retries.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def _raise_interrupted(signum, frame):
+    raise StepInterrupted()
+
+
+def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], plugin_config: Dict[str, Any],
+             scenario: Any, local_client_factory: Callable[[], dataikuapi.DSSClient], project_key: str):
+    """Runs a step's logic and turns its end into the exit status DSS reads.
+
+    A normal return exits 0 (SUCCESS). A PluginError, an abort (SIGTERM) or any other error exits 1 after one
+    clear, secret-free line on stderr, without a stack trace for expected failures.
+    """
+    config = merge_step_config(step_config, plugin_config)
+    redactor = Redactor(secrets_in(config))
+    configure_logging(redactor)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        variables = dict(scenario.get_all_variables() or {})
+        context = StepContext(
+            reader=ConfigReader(config, variables),
+            variables=variables,
+            project_key=project_key,
+            redactor=redactor,
+            policy=TransportPolicy(),
+            _local_client_factory=local_client_factory,
+            _set_variables=scenario.set_scenario_variables,
+        )
+        logic(context)
+    except PluginError as error:
+        _fail(redactor, str(error))
+    except StepInterrupted:
+        _fail(redactor, "The step was aborted. Every run it had started was aborted too (see the log above).")
+    except Exception as error:  # noqa: BLE001 - the last line of defence must catch everything
+        log.exception("Unexpected error")
+        _fail(redactor, "Unexpected error: %s: %s. The log above has the details; please report it if it persists."
+              % (type(error).__name__, error))
+
+
+def _fail(redactor: Redactor, message: str):
+    message = redactor.mask(message)
+    log.error(message)
+    # [I] DSS fails a plugin step on a non-zero exit and shows the end of its output.
+    sys.stderr.write(message + "\n")
+    sys.exit(1)

@@ -1,0 +1,5 @@
+"""Handle to the running scenario, as `dataiku.scenario` in DSS."""
+
+from dataiku.scenario.scenario import Scenario
+
+__all__ = ["Scenario"]
