@@ -1,0 +1,22 @@
+"""Shared fixtures: a DSS simulator per test, and helpers that run the plugin's steps the way DSS does."""
+
+from pathlib import Path
+
+import pytest
+from dss_simulator import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sim():
+    simulator = Simulator()
+    try:
+        yield simulator
+    finally:
+        simulator.close()
+
+
+@pytest.fixture
+def design(sim):
+    return sim.add_design_node("design")
