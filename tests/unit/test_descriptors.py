@@ -19,14 +19,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Reference §2.1 (DSS form engine `ng-switch-when` list + newer types in params.rst), legacy aliases included.
 KNOWN_PARAM_TYPES = frozenset(
-    """
-    STRING TEXTAREA PASSWORD INT DOUBLE BOOLEAN DATE STRINGS INTS DOUBLES
-    SELECT MULTISELECT MAP KEY_VALUE_LIST ARRAY OBJECT_LIST
-    PROJECT SCENARIO DATASET DATASETS DATASET_COLUMN DATASET_COLUMNS COLUMN COLUMNS MANAGED_FOLDER FOLDER
-    SAVED_MODEL MODEL API_SERVICE API_SERVICE_VERSION BUNDLE CLUSTER CODE_ENV CONNECTION CONNECTIONS PLUGIN
-    VISUAL_ANALYSIS ML_TASK LLM KNOWLEDGE_BANK
-    PRESET PRESETS CREDENTIAL_REQUEST SEPARATOR
-    """.split()
+    {
+        "STRING", "TEXTAREA", "PASSWORD", "INT", "DOUBLE", "BOOLEAN", "DATE", "STRINGS", "INTS", "DOUBLES",
+        "SELECT", "MULTISELECT", "MAP", "KEY_VALUE_LIST", "ARRAY", "OBJECT_LIST",
+        "PROJECT", "SCENARIO", "DATASET", "DATASETS", "DATASET_COLUMN", "DATASET_COLUMNS", "COLUMN", "COLUMNS",
+        "MANAGED_FOLDER", "FOLDER", "SAVED_MODEL", "MODEL", "API_SERVICE", "API_SERVICE_VERSION", "BUNDLE", "CLUSTER",
+        "CODE_ENV", "CONNECTION", "CONNECTIONS", "PLUGIN", "VISUAL_ANALYSIS", "ML_TASK", "LLM", "KNOWLEDGE_BANK",
+        "PRESET", "PRESETS", "CREDENTIAL_REQUEST", "SEPARATOR",
+    }
 )
 # Reference §3.1.
 RESULT_TYPES = frozenset({"NONE", "HTML", "URL", "RESULT_TABLE", "FILE", "FOLDER_FILE", "JSON_OBJECT"})
@@ -84,7 +84,8 @@ def discover_descriptors(root: Path) -> list[Path]:
     for kind, (descriptor, _code) in KINDS.items():
         base = root / kind
         if base.is_dir():
-            found += [d / descriptor for d in sorted(base.iterdir()) if d.is_dir() and not d.name.startswith((".", "__"))]
+            folders = [d for d in sorted(base.iterdir()) if d.is_dir() and not d.name.startswith((".", "__"))]
+            found += [d / descriptor for d in folders]
     return found
 
 
@@ -162,7 +163,9 @@ def check_param(param, where: str, ctx: dict) -> list[str]:
     default = param.get("defaultValue")
     if default is not None:
         expected = {"BOOLEAN": bool, "INT": int, "DOUBLE": (int, float), "STRING": str, "TEXTAREA": str}.get(ptype)
-        if expected and (not isinstance(default, expected) or (ptype in ("INT", "DOUBLE") and isinstance(default, bool))):
+        # bool is an int in Python, not in DSS's form engine.
+        is_bool_number = ptype in ("INT", "DOUBLE") and isinstance(default, bool)
+        if expected and (not isinstance(default, expected) or is_bool_number):
             errors.append(f"{label}: defaultValue {default!r} does not fit type {ptype}")
         if ptype == "PASSWORD":
             errors.append(f"{label}: a PASSWORD must not have a defaultValue")
@@ -500,7 +503,8 @@ def test_checker_flags_duplicate_component_ids(plugin):
 
 
 def test_checker_reads_object_list_sub_params(plugin):
+    sub = [{"name": "x", "type": "NOPE", "label": "X", "description": "d"}]
     step = _edit(GOOD_STEP, "params.4", {"name": "rows", "label": "Rows", "type": "OBJECT_LIST", "description": "d",
-                                         "subParams": [{"name": "x", "type": "NOPE", "label": "X", "description": "d"}]})
+                                         "subParams": sub})
     _write(plugin / STEP, step)
     assert any("unknown type 'NOPE'" in e for e in check_plugin_tree(plugin))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import shapes
+
 # [I] Java exception class names seen in real DSS error bodies (third-party clients match on them). They are
 # gathered here so a real instance that disagrees is corrected in one place.
 NOT_AUTHENTICATED = "com.dataiku.dip.exceptions.NotAuthenticatedException"
@@ -28,12 +30,7 @@ class DSSError(Exception):
         return "%s %s: %s" % (self.status, self.error_type, self.message)
 
     def body(self) -> dict:
-        return {
-            "errorType": self.error_type,
-            "message": self.message,
-            "detailedMessage": self.message,
-            "stackTraceStr": "",
-        }
+        return shapes.error_body(self.error_type, self.message)
 
 
 def unauthenticated(message: str = "Unknown API key or ticket") -> DSSError:

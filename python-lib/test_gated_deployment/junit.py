@@ -1,0 +1,87 @@
+"""Reading DSS's JUnit XML test reports, and merging several into one file."""
+
+import contextlib
+import xml.etree.ElementTree as ET  # noqa: S405 - reports come from the DSS node the user chose to trust
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import List, Optional
+
+from .results import ABORTED, FAILED, SUCCESS, WARNING
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One test case of a JUnit report."""
+
+    suite: str
+    name: str
+    outcome: str
+    timestamp_ms: Optional[int]
+    message: str = ""
+
+    @property
+    def scenario_id(self) -> str:
+        # [U] DSS's exact naming in its JUnit report is undocumented: the suite is the scenario when it has one
+        # case per step, and the case is the scenario otherwise. Callers match both.
+        return self.suite or self.name
+
+
+def parse_report(xml_bytes: bytes) -> List[CaseResult]:
+    """Every test case in a report, with its outcome: failure -> FAILED, error -> ABORTED, skipped -> WARNING."""
+    root = ET.fromstring(xml_bytes)  # noqa: S314
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    cases = []
+    for suite in suites:
+        suite_time = _timestamp_ms(suite.get("timestamp"))
+        for case in suite.findall("testcase"):
+            outcome, message = SUCCESS, ""
+            for child, mapped in (("failure", FAILED), ("error", ABORTED), ("skipped", WARNING)):
+                element = case.find(child)
+                if element is not None:
+                    outcome, message = mapped, (element.get("message") or element.text or "").strip()
+                    break
+            cases.append(CaseResult(
+                suite=suite.get("name") or "",
+                name=case.get("name") or "",
+                outcome=outcome,
+                timestamp_ms=_timestamp_ms(case.get("timestamp")) or suite_time,
+                message=message,
+            ))
+    return cases
+
+
+def _timestamp_ms(text: Optional[str]) -> Optional[int]:
+    if not text:
+        return None
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+def merge_reports(reports: List[bytes], name: str) -> bytes:
+    """One <testsuites> document holding every <testsuite> of the given reports, with totals recomputed."""
+    merged = ET.Element("testsuites", {"name": name})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    total_time = 0.0
+    for report in reports:
+        root = ET.fromstring(report)  # noqa: S314
+        for suite in [root] if root.tag == "testsuite" else list(root.iter("testsuite")):
+            merged.append(suite)
+            cases = suite.findall("testcase")
+            totals["tests"] += len(cases)
+            totals["failures"] += sum(1 for c in cases if c.find("failure") is not None)
+            totals["errors"] += sum(1 for c in cases if c.find("error") is not None)
+            totals["skipped"] += sum(1 for c in cases if c.find("skipped") is not None)
+            with contextlib.suppress(ValueError):
+                total_time += float(suite.get("time") or 0)
+    for key, value in totals.items():
+        merged.set(key, str(value))
+    merged.set("time", "%.3f" % total_time)
+    return ET.tostring(merged, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,44 @@
+"""The request log of a node: every request, its answer status, in order."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import List, Optional
+
+DROPPED = 0  # status recorded for a connection closed without an answer
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    time: float
+    method: str
+    path: str  # full path, e.g. /dip/publicapi/projects/PK/scenarios/
+    status: int
+    query: str = ""
+    user: Optional[str] = None
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: List[RequestRecord] = []
+
+    def add(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def snapshot(self) -> List[RequestRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def count(self, path_contains: Optional[str] = None, method: Optional[str] = None) -> int:
+        return sum(
+            1
+            for r in self.snapshot()
+            if (path_contains is None or path_contains in r.path) and (method is None or r.method == method.upper())
+        )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
