@@ -99,7 +99,6 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
 
 def _fail(redactor: Redactor, message: str):
     message = redactor.mask(message)
-    log.error(message)
     # [I] DSS fails a plugin step on a non-zero exit and shows the end of its output.
     sys.stderr.write(message + "\n")
     sys.exit(1)

@@ -16,7 +16,8 @@ def project(design):
 
 def add_tests(project, count, **behaviour):
     for i in range(1, count + 1):
-        project.add_scenario(ScenarioSpec(id="test_%d" % i, name="Test %d" % i, duration=0.03, **behaviour))
+        project.add_scenario(ScenarioSpec(id="test_%d" % i, name="Test %d" % i, marked_as_test=True, duration=0.03,
+                                          **behaviour))
 
 
 def test_all_pass_sets_counts(design, project):
@@ -34,7 +35,8 @@ def test_all_pass_sets_counts(design, project):
 
 def test_one_failed_fails_the_step_and_names_it(design, project):
     add_tests(project, 2)
-    project.add_scenario(ScenarioSpec(id="test_broken", name="Broken", duration=0.03, outcome="FAILED"))
+    project.add_scenario(ScenarioSpec(id="test_broken", name="Broken", marked_as_test=True, duration=0.03,
+                                      outcome="FAILED"))
     out = run_plugin_step(design, STEP, "SHOP", {"parallelism": 3})
     assert not out.ok
     assert out.run.outcome == "FAILED"
@@ -59,7 +61,7 @@ def test_no_test_scenarios_allowed(design, project):
 
 def test_hanging_scenario_is_aborted_at_its_timeout(design, project):
     add_tests(project, 1)
-    project.add_scenario(ScenarioSpec(id="test_hangs", name="Hangs", hangs=True))
+    project.add_scenario(ScenarioSpec(id="test_hangs", name="Hangs", marked_as_test=True, hangs=True))
     out = run_plugin_step(design, STEP, "SHOP", {"parallelism": 2, "scenario_timeout_s": 1})
     assert not out.ok
     assert "test_hangs" in out.run.log.splitlines()[-1]

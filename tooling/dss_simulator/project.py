@@ -6,7 +6,7 @@ All mutating methods are called with the owning node's lock held.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import clock, errors, shapes

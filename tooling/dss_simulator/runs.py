@@ -25,7 +25,7 @@ class TriggerFire:
     time: float
     user: str
     cancelled: bool = False
-    run: Optional["Run"] = None
+    run: Optional[Run] = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ corrected in one place when a real DSS disagrees). Unmarked keys are read by the
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from .clock import to_ms
@@ -54,7 +55,7 @@ def project_list_item(project_key: str) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------- scenarios
-def scenario_settings(project_key: str, spec: "ScenarioSpec") -> Dict[str, Any]:
+def scenario_settings(project_key: str, spec: ScenarioSpec) -> Dict[str, Any]:
     settings: Dict[str, Any] = {
         "projectKey": project_key,
         "id": spec.id,
@@ -77,7 +78,7 @@ def scenario_settings(project_key: str, spec: "ScenarioSpec") -> Dict[str, Any]:
     return settings
 
 
-def scenario_list_item(project_key: str, sc: "SimScenario", current: Optional["Run"], now: float) -> Dict[str, Any]:
+def scenario_list_item(project_key: str, sc: SimScenario, current: Optional[Run], now: float) -> Dict[str, Any]:
     running = current is not None and current.visible(now)
     return {
         "projectKey": project_key,
@@ -93,13 +94,13 @@ def scenario_list_item(project_key: str, sc: "SimScenario", current: Optional["R
     }
 
 
-def scenario_light(project_key: str, sc: "SimScenario", current: Optional["Run"], now: float) -> Dict[str, Any]:
+def scenario_light(project_key: str, sc: SimScenario, current: Optional[Run], now: float) -> Dict[str, Any]:
     light = scenario_list_item(project_key, sc, current, now)
     light["nextRun"] = 0  # no time-based triggers are simulated
     return light
 
 
-def trigger_fire(fire: "TriggerFire") -> Dict[str, Any]:
+def trigger_fire(fire: TriggerFire) -> Dict[str, Any]:
     return {
         "projectKey": fire.project_key,  # [I] seen read by third-party clients
         "scenarioId": fire.scenario_id,  # [I]
@@ -112,7 +113,7 @@ def trigger_fire(fire: "TriggerFire") -> Dict[str, Any]:
     }
 
 
-def scenario_run(run: "Run", now: float) -> Dict[str, Any]:
+def scenario_run(run: Run, now: float) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "runId": run.run_id,
         "start": to_ms(run.start),
@@ -129,7 +130,7 @@ def scenario_run(run: "Run", now: float) -> Dict[str, Any]:
     return body
 
 
-def step_run(run: "Run", step: "StepRun") -> Dict[str, Any]:
+def step_run(run: Run, step: StepRun) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "runId": "%s_%s" % (run.run_id, step.step_id),  # [I] a step run has its own id
         "step": {"id": step.step_id, "name": step.name, "type": step.type},
@@ -147,13 +148,11 @@ def step_run(run: "Run", step: "StepRun") -> Dict[str, Any]:
     return body
 
 
-def run_details(run: "Run", now: float) -> Dict[str, Any]:
+def run_details(run: Run, now: float) -> Dict[str, Any]:
     return {"scenarioRun": scenario_run(run, now), "stepRuns": [step_run(run, s) for s in run.step_runs]}
 
 
-def run_log(run: "Run", step_id: Optional[str]) -> str:
-    import time
-
+def run_log(run: Run, step_id: Optional[str]) -> str:
     lines = []
     for t, sid, text in run.log:
         if step_id and sid != step_id:
@@ -172,7 +171,7 @@ def testing_status(outcome_counts: Dict[str, int]) -> Dict[str, Any]:
     }
 
 
-def all_variables(project_vars: Dict[str, Any], run: "Run", dss_url: Optional[str]) -> Dict[str, Any]:
+def all_variables(project_vars: Dict[str, Any], run: Run, dss_url: Optional[str]) -> Dict[str, Any]:
     """`Scenario().get_all_variables()` inside a step (reference §8, a 13.x dump)."""
     merged = dict(project_vars)
     merged.update(run.variables)
@@ -193,12 +192,12 @@ def all_variables(project_vars: Dict[str, Any], run: "Run", dss_url: Optional[st
     return merged
 
 
-def scenario_run_url(dss_url: str, run: "Run") -> str:
+def scenario_run_url(dss_url: str, run: Run) -> str:
     return "%s/projects/%s/scenarios/%s/runs/list/%s" % (dss_url, run.project_key, run.scenario_id, run.run_id)
 
 
 # ----------------------------------------------------------------------------------------------- bundles
-def exported_bundles(bundles: Iterable["BundleSnapshot"], published: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+def exported_bundles(bundles: Iterable[BundleSnapshot], published: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     items = []
     for b in bundles:
         item: Dict[str, Any] = {
@@ -242,7 +241,8 @@ def infra_basic_info(infra: Any) -> Dict[str, Any]:
 
 
 def deployment_basic_info(dep: Any) -> Dict[str, Any]:
-    return {"id": dep.id, "bundleId": dep.bundle_id, "publishedProjectKey": dep.published_project_key,
+    # bundleId is the one the settings ask for (not necessarily deployed yet: see heavy status)
+    return {"id": dep.id, "bundleId": dep.settings_bundle_id, "publishedProjectKey": dep.published_project_key,
             "deployedProjectKey": dep.deployed_project_key, "infraId": dep.infra_id}
 
 
@@ -283,7 +283,7 @@ def deployment_settings(dep: Any) -> Dict[str, Any]:
     settings.update({
         "id": dep.id,
         "infraId": dep.infra_id,
-        "bundleId": dep.bundle_id,
+        "bundleId": dep.settings_bundle_id,
         "publishedProjectKey": dep.published_project_key,
         "deployedProjectKey": dep.deployed_project_key,
     })

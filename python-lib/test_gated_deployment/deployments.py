@@ -1,0 +1,117 @@
+"""What the Project Deployer says about a deployment: its bundle, its deployed project and its Automation nodes.
+
+Where the Deployer's JSON shapes are not documented (the node list of a multi-node infrastructure, the deployed
+project key), both plausible shapes are read here and nowhere else.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import dataikuapi
+
+from .connection import describe_call_error
+from .errors import DSSCallError, PluginError
+
+
+@dataclass(frozen=True)
+class AutomationNode:
+    node_id: Optional[str]  # None on a single-node infrastructure: DSS calls then take no node id
+    url: Optional[str]
+
+    def label(self, infra_id: str) -> str:
+        if self.node_id:
+            return "Automation node %s of infrastructure %s" % (self.node_id, infra_id)
+        return "the Automation node of infrastructure %s" % infra_id
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    deployment_id: str
+    infra_id: str
+    bundle_id: str
+    published_project_key: str
+    deployed_project_key: str
+    nodes: List[AutomationNode]
+    stage: Optional[str] = None
+
+    @property
+    def subject(self) -> str:
+        return "deployment %s" % self.deployment_id
+
+
+def deployer_call(what: str, where: str, call, *args, **kwargs):
+    """Runs a Deployer call and turns a permanent DSS error into a message naming the object."""
+    try:
+        return call(*args, **kwargs)
+    except DSSCallError as error:
+        message = describe_call_error(error, what, where)
+        raise PluginError(message or "%s failed on %s: %s" % (what, where, error)) from error
+
+
+def read_deployment(deployer: dataikuapi.DSSClient, deployment_id: str, where: str = "the Deployer") -> DeploymentInfo:
+    handle = deployer.get_projectdeployer().get_deployment(deployment_id)
+    what = "Reading deployment %s" % deployment_id
+    settings = deployer_call(what, where, handle.get_settings).get_raw()
+    status = deployer_call(what, where, handle.get_status)
+    light = status.get_light() or {}
+    basic = light.get("deploymentBasicInfo") or {}
+    infra_id = settings.get("infraId") or basic.get("infraId") or ""
+    published = settings.get("publishedProjectKey") or basic.get("publishedProjectKey") or ""
+    # [I] The deployed project key defaults to the published one when the deployment does not override it.
+    deployed = settings.get("deployedProjectKey") or basic.get("deployedProjectKey") or published
+    bundle = settings.get("bundleId") or basic.get("bundleId") or ""
+    if not (infra_id and published and bundle):
+        raise PluginError(
+            "Deployment %s on %s does not say its infrastructure, published project and bundle (expected "
+            "infraId, publishedProjectKey and bundleId in its settings). Check the deployment in the Project "
+            "Deployer." % (deployment_id, where)
+        )
+    nodes = _automation_nodes(deployer, infra_id, status.get_heavy() or {})
+    stage = _infra_stage(deployer, infra_id, light)
+    return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
+                          published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage)
+
+
+def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any]) -> List[AutomationNode]:
+    """The Automation nodes of a deployment's infrastructure.
+
+    [U] The node list of a multi-node infrastructure is undocumented: read `automationNodes` from the
+    infrastructure settings (readable by infrastructure admins) or `nodesStatus` from the deployment's heavy
+    status. A single-node infrastructure has `automationNodeUrl` and needs no node id.
+    """
+    raw = {}
+    try:
+        raw = deployer.get_projectdeployer().get_infra(infra_id).get_settings().get_raw() or {}
+    except DSSCallError as error:
+        if not error.is_permission_denied and not error.is_not_found:
+            raise
+    listed = raw.get("automationNodes") or heavy.get("nodesStatus") or []
+    nodes = []
+    for entry in listed:
+        if isinstance(entry, dict) and (entry.get("nodeId") or entry.get("id")):
+            nodes.append(AutomationNode(node_id=str(entry.get("nodeId") or entry.get("id")),
+                                        url=entry.get("url") or entry.get("automationNodeUrl")))
+    if nodes:
+        return nodes
+    return [AutomationNode(node_id=None, url=raw.get("automationNodeUrl"))]
+
+
+def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str]:
+    stage = (light.get("infraBasicInfo") or {}).get("stage")
+    if stage:
+        return stage
+    try:
+        for infra in deployer.get_projectdeployer().list_infras(as_objects=False):
+            basic = infra.get("infraBasicInfo", infra)
+            if basic.get("id") == infra_id:
+                return basic.get("stage")
+    except DSSCallError:
+        return None
+    return None
+
+
+def published_bundles(deployer: dataikuapi.DSSClient, published_project_key: str, where: str) -> List[str]:
+    """Ids of the bundles published for a project, oldest first as the Deployer lists them."""
+    status = deployer_call("Reading published project %s" % published_project_key, where,
+                           deployer.get_projectdeployer().get_project(published_project_key).get_status)
+    return [str(b.get("id")) for b in status.get_bundles() or [] if isinstance(b, dict) and b.get("id")]

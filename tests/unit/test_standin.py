@@ -1,0 +1,289 @@
+"""The `dataiku` stand-in (tooling/standin) keeps the contracts of DSS's internal package (reference §2.3-§3.2).
+
+Tested in-process with the stand-in put on sys.path for the test only; calls that need a backend go to a tiny
+http.server fake on 127.0.0.1 (the DSS simulator is tested on its own).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+STANDIN = Path(__file__).resolve().parents[2] / "tooling" / "standin"
+
+
+class FakeBackend:
+    """Answers the tintercom scenario calls and one public API call; records every request."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.variables: dict = {"projectKey": "PK"}
+        self.fail_with: tuple[int, str] | None = None
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def _handle(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                backend.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                         "form": parse_qs(body)})
+                status, payload = backend.answer(self.command, self.path, parse_qs(body))
+                data = payload.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle  # noqa: N815 - http.server's naming
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def answer(self, method, path, form):
+        if self.fail_with:
+            return self.fail_with
+        if path == "/dip/api/tintercom/scenarios/set-variables/":
+            self.variables.update(json.loads(form["variables"][0]))
+            return 200, ""
+        if path == "/dip/api/tintercom/scenarios/get-all-variables":
+            return 200, json.dumps(self.variables)
+        if path.startswith("/dip/publicapi/projects/"):
+            return 200, json.dumps([{"projectKey": "PK"}])
+        return 404, json.dumps({"errorType": "NotFound", "message": f"no {path}"})
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def backend():
+    fake = FakeBackend()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def dataiku(monkeypatch):
+    """The stand-in package, imported fresh; DSS env cleared so the host's environment cannot leak in."""
+    for var in ("DKU_API_TICKET", "DKU_BACKEND_HOST", "DKU_BACKEND_PORT", "DKU_CURRENT_PROJECT_KEY", "DKU_DSS_URL",
+                "DKU_API_KEY", "DKU_STANDIN_FOLDERS_ROOT", "DKU_CURRENT_SCENARIO_TRIGGER_FILE", "DKU_CALL_ORIGIN"):
+        monkeypatch.delenv(var, raising=False)
+    _forget_dataiku()
+    monkeypatch.syspath_prepend(str(STANDIN))
+    import dataiku as module
+
+    assert module.IS_STANDIN and Path(module.__file__).is_relative_to(STANDIN)
+    yield module
+    _forget_dataiku()
+
+
+def _forget_dataiku():
+    for name in [n for n in sys.modules if n == "dataiku" or n.startswith("dataiku.")]:
+        del sys.modules[name]
+
+
+def _in_dss(monkeypatch, backend, ticket="tkt-1"):
+    monkeypatch.setenv("DKU_API_TICKET", ticket)
+    monkeypatch.setenv("DKU_BACKEND_PORT", str(backend.port))
+    monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", "PK")
+
+
+# --- customstep ------------------------------------------------------------------------------------------------
+
+
+def test_customstep_reads_the_dss_variables(dataiku, monkeypatch):
+    from dataiku.customstep import get_plugin_config, get_step_config, get_step_resource
+
+    raw = {"node": {"mode": "PRESET", "name": "qa"}, "n": 3}
+    monkeypatch.setenv("DKU_PLUGIN_STEP_CONFIG", json.dumps(raw))
+    monkeypatch.setenv("DKU_PLUGIN_CONFIG", json.dumps({"config": {"node": {"url": "u"}, "n": 3}, "pluginConfig": {}}))
+    monkeypatch.setenv("DKU_CUSTOM_RESOURCE_FOLDER", "/plugins/x/resource")
+    assert get_step_config() == raw
+    assert get_plugin_config() == {"config": {"node": {"url": "u"}, "n": 3}, "pluginConfig": {}}
+    assert get_step_resource() == "/plugins/x/resource"
+
+
+# --- api_client / default_project_key --------------------------------------------------------------------------
+
+
+def test_api_client_uses_backend_and_ticket(dataiku, monkeypatch, backend):
+    _in_dss(monkeypatch, backend, ticket="tkt-42")
+    client = dataiku.api_client()
+    assert client.host == f"http://127.0.0.1:{backend.port}"  # DKU_BACKEND_HOST unset -> 127.0.0.1
+    assert client.internal_ticket == "tkt-42" and client.api_key is None
+    assert client.list_project_keys() == ["PK"]
+    request = backend.requests[-1]
+    assert request["path"].startswith("/dip/publicapi/projects/")
+    assert request["headers"]["X-DKU-APITicket"] == "tkt-42"
+
+
+def test_api_client_honours_backend_host(dataiku, monkeypatch, backend):
+    _in_dss(monkeypatch, backend)
+    monkeypatch.setenv("DKU_BACKEND_HOST", "localhost")
+    assert dataiku.api_client().host == f"http://localhost:{backend.port}"
+
+
+def test_api_client_without_location_fails_clearly(dataiku):
+    with pytest.raises(Exception, match="No DSS URL or API key found"):
+        dataiku.api_client()
+
+
+def test_default_project_key(dataiku, monkeypatch):
+    with pytest.raises(Exception, match="DKU_CURRENT_PROJECT_KEY"):
+        dataiku.default_project_key()
+    monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", "MYPROJ")
+    assert dataiku.default_project_key() == "MYPROJ"
+
+
+# --- Scenario --------------------------------------------------------------------------------------------------
+
+
+def test_scenario_variables_round_trip(dataiku, monkeypatch, backend):
+    _in_dss(monkeypatch, backend, ticket="tkt-s")
+    from dataiku.scenario import Scenario
+
+    scenario = Scenario()
+    scenario.set_scenario_variables(tgd_outcome="SUCCESS", tgd_total=3, tgd_list=["a"])
+    set_call = backend.requests[-1]
+    assert set_call["method"] == "POST"
+    assert set_call["path"] == "/dip/api/tintercom/scenarios/set-variables/"
+    assert json.loads(set_call["form"]["variables"][0]) == {"tgd_outcome": "SUCCESS", "tgd_total": 3,
+                                                            "tgd_list": ["a"]}
+    assert set_call["headers"]["X-DKU-APITicket"] == "tkt-s"
+
+    variables = scenario.get_all_variables()
+    assert backend.requests[-1]["path"] == "/dip/api/tintercom/scenarios/get-all-variables"
+    assert backend.requests[-1]["headers"]["X-DKU-APITicket"] == "tkt-s"
+    assert variables == {"projectKey": "PK", "tgd_outcome": "SUCCESS", "tgd_total": 3, "tgd_list": ["a"]}
+
+
+def test_scenario_call_failure_is_explicit(dataiku, monkeypatch, backend):
+    _in_dss(monkeypatch, backend)
+    from dataiku.scenario import Scenario
+
+    backend.fail_with = (500, json.dumps({"errorType": "X", "detailedMessage": "scenario run is over"}))
+    with pytest.raises(Exception, match=r"Failed to set scenario variables: HTTP 500 .*scenario run is over"):
+        Scenario().set_scenario_variables(a=1)
+    backend.fail_with = (403, "")
+    with pytest.raises(Exception, match=r"Failed to get variables: HTTP 403"):
+        Scenario().get_all_variables()
+
+
+def test_scenario_trigger_file(dataiku, monkeypatch, tmp_path):
+    trigger = tmp_path / "trigger.json"
+    trigger.write_text(json.dumps({"trigger": {"type": "manual", "name": "Run"}, "params": {"k": "v"}}))
+    monkeypatch.setenv("DKU_CURRENT_SCENARIO_TRIGGER_FILE", str(trigger))
+    from dataiku.scenario import Scenario
+
+    scenario = Scenario()
+    assert (scenario.get_trigger_type(), scenario.get_trigger_name(), scenario.get_trigger_params()) == (
+        "manual", "Run", {"k": "v"})
+
+
+# --- runnables -------------------------------------------------------------------------------------------------
+
+
+def test_runnable_base_contract(dataiku):
+    from dataiku.runnables import Runnable
+
+    runnable = Runnable("PK", {"a": 1}, {"b": 2})
+    assert (runnable.project_key, runnable.config, runnable.plugin_config) == ("PK", {"a": 1}, {"b": 2})
+    assert runnable.get_progress_target() is None
+    with pytest.raises(Exception, match="unimplemented"):
+        runnable.run(lambda x: None)
+
+
+def test_result_table_json_shape(dataiku):
+    from dataiku.runnables import ResultTable
+
+    table = ResultTable()
+    table.set_name("Tests")
+    table.set_header("<b>2 runs</b>")
+    table.add_column("scenario", "Scenario")
+    table.add_column("tags", "Tags", "STRING_LIST")
+    table.add_record(["T1", ["smoke"]])
+    assert json.loads(table.to_json()) == {
+        "header": "<b>2 runs</b>",
+        "columns": [{"name": "scenario", "displayName": "Scenario", "type": "STRING"},
+                    {"name": "tags", "displayName": "Tags", "type": "STRING_LIST"}],
+        "records": [["T1", ["smoke"]]],
+        "name": "Tests",
+    }
+
+
+def test_result_serialisation_follows_dss(dataiku):
+    from dataiku.runnables import ResultTable
+    from dataiku.runnables.server import serialise_result
+
+    assert serialise_result(None) is None
+    assert serialise_result("<p>x</p>") == "<p>x</p>"
+    assert json.loads(serialise_result({"projectKey": "NEW"})) == {"projectKey": "NEW"}
+    assert json.loads(serialise_result(ResultTable()))["records"] == []
+    assert serialise_result(42) == "42"
+
+
+def test_make_unique_project_key(dataiku):
+    from dataiku.runnables.utils import make_unique_project_key
+
+    class Client:
+        def list_project_keys(self):
+            return ["MY_PROJECT", "MY_PROJECT_1"]
+
+    assert make_unique_project_key(Client(), "my project") == "MY_PROJECT_2"
+    assert make_unique_project_key(Client(), "other-one") == "OTHER_ONE"
+
+
+# --- Folder ----------------------------------------------------------------------------------------------------
+
+
+def test_folder_round_trip_on_disk(dataiku, monkeypatch, tmp_path):
+    monkeypatch.setenv("DKU_STANDIN_FOLDERS_ROOT", str(tmp_path))
+    monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", "PK")
+    folder = dataiku.Folder("reports")
+    assert (folder.project_key, folder.get_id()) == ("PK", "reports")
+    folder.upload_data("/run-1/junit.xml", b"<testsuites/>")
+    folder.upload_data("summary.txt", "all passed \u2713")
+    folder.upload_stream("run-1/report.html", io.BytesIO(b"<html/>"))
+    folder.write_json("meta.json", {"n": 1})
+
+    assert folder.list_paths_in_partition() == ["/meta.json", "/run-1/junit.xml", "/run-1/report.html",
+                                                "/summary.txt"]
+    assert (tmp_path / "reports" / "run-1" / "junit.xml").read_bytes() == b"<testsuites/>"
+    with folder.get_download_stream("/summary.txt") as f:
+        assert f.read().decode("utf-8") == "all passed \u2713"
+    assert folder.read_json("meta.json") == {"n": 1}
+
+    folder.upload_data("summary.txt", b"replaced")
+    assert (tmp_path / "reports" / "summary.txt").read_bytes() == b"replaced"
+    folder.delete_path("run-1")
+    assert folder.list_paths_in_partition() == ["/meta.json", "/summary.txt"]
+
+
+def test_folder_refuses_paths_outside_it(dataiku, monkeypatch, tmp_path):
+    monkeypatch.setenv("DKU_STANDIN_FOLDERS_ROOT", str(tmp_path))
+    folder = dataiku.Folder("PK.reports")
+    assert folder.project_key == "PK"
+    for bad in ("../escape.txt", "/", "a/../../b"):
+        with pytest.raises(ValueError, match="Invalid path"):
+            folder.upload_data(bad, b"x")
+    with pytest.raises(Exception, match="does not exist"):
+        folder.get_download_stream("missing.txt")
+
+
+def test_folder_without_root_says_why(dataiku):
+    with pytest.raises(Exception, match="DKU_STANDIN_FOLDERS_ROOT"):
+        dataiku.Folder("reports").upload_data("x", b"x")

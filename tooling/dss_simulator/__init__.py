@@ -1,0 +1,22 @@
+"""An HTTP-level simulator of the DSS public API subset the plugin uses (see README.md in this folder)."""
+
+from .errors import DSSError
+from .node import Node
+from .project import BundleSnapshot, SimProject
+from .runs import Run, StepRun, TriggerFire
+from .simulator import Simulator
+from .specs import ScenarioSpec
+from .step_context import StepContext
+
+__all__ = [
+    "BundleSnapshot",
+    "DSSError",
+    "Node",
+    "Run",
+    "ScenarioSpec",
+    "SimProject",
+    "Simulator",
+    "StepContext",
+    "StepRun",
+    "TriggerFire",
+]

@@ -1,0 +1,214 @@
+"""A simulated DSS node (Design or Automation): its state, its HTTP server and its control API."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from . import api_internal, api_projects, api_scenarios, clock, errors
+from .auth import AuthRegistry, Principal
+from .faults import Faults
+from .futures import Futures
+from .project import BundleSnapshot, SimProject
+from .reqlog import RequestLog, RequestRecord
+from .runs import Run
+from .step_context import StepContext
+from .web import App, Router, ServerThread
+
+DESIGN = "DESIGN"
+AUTOMATION = "AUTOMATION"
+DEFAULT_VERSION = "14.2.0"
+
+
+class Node:
+    """One DSS node = one Werkzeug server on 127.0.0.1. Thread-safe: one re-entrant lock guards its state.
+
+    Lock order, to stay deadlock-free: design node lock -> deployer lock -> automation node lock.
+    """
+
+    def __init__(self, node_id: str, kind: str, dss_version: str = DEFAULT_VERSION) -> None:
+        self.node_id = node_id
+        self.kind = kind
+        self.dss_version = dss_version
+        self.lock = threading.RLock()
+        self.auth = AuthRegistry()
+        self.faults = Faults()
+        self.log = RequestLog()
+        self.futures = Futures()
+        self.ids = clock.IdMaker()
+        self.projects: Dict[str, SimProject] = {}
+        self.trigger_latency = 0.0  # seconds between a trigger fire and the run it starts
+        self.dss_url_configured = True  # [I] False: no dssURL / scenarioRunURL in scenario variables (§8)
+        self.admin_key = self.auth.new_key("admin")
+        self.deployer: Any = None  # set on a design node by the Simulator
+        self._sync_hooks: List[Callable[[], None]] = []
+        self._down_until = 0.0
+        self._runner_threads: List[threading.Thread] = []
+        self._server = ServerThread(App(self, self._router()))
+
+    def _router(self) -> Router:
+        router = Router()
+        for module in (api_projects, api_scenarios, api_internal):
+            module.register(router)
+        if self.kind == DESIGN:
+            from . import api_deployer  # the Project Deployer lives on the design node
+
+            api_deployer.register(router)
+        return router
+
+    # ----------------------------------------------------------------------------- identity
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def dss_url(self) -> Optional[str]:
+        return self.url if self.dss_url_configured else None
+
+    @property
+    def version_tuple(self) -> tuple:
+        return tuple(int(p) for p in self.dss_version.split(".") if p.isdigit())
+
+    @property
+    def is_automation(self) -> bool:
+        return self.kind == AUTOMATION
+
+    # ----------------------------------------------------------------------------- control API
+    def add_api_key(self, key: str, user: str = "u1", projects: Optional[Iterable[str]] = None) -> str:
+        """`projects=None`: every project (and global rights); a set: only those projects (403 elsewhere)."""
+        return self.auth.add_key(key, user, projects)
+
+    def add_project(self, project_key: str, variables: Optional[Dict[str, Any]] = None) -> SimProject:
+        with self.lock:
+            if project_key in self.projects:
+                raise ValueError("Project %s already exists on %s" % (project_key, self.node_id))
+            project = SimProject(project_key, self.ids, variables)
+            self.projects[project_key] = project
+            return project
+
+    def project(self, project_key: str) -> SimProject:
+        with self.lock:
+            if project_key not in self.projects:
+                raise errors.not_found("Project", project_key)
+            return self.projects[project_key]
+
+    def runs(self, project_key: str, scenario_id: str) -> List[Run]:
+        """Every run of a scenario, oldest first (including one not started yet)."""
+        self.sync()
+        with self.lock:
+            return list(self.project(project_key).all_runs(scenario_id))
+
+    def active_runs(self) -> List[Run]:
+        """Runs not finished, on all projects of the node (tests assert `== []`: no run left behind)."""
+        self.sync()
+        now = clock.now()
+        with self.lock:
+            return [r for p in self.projects.values() for runs in p.runs.values() for r in runs
+                    if not r.finished(now)]
+
+    @property
+    def requests(self) -> List[RequestRecord]:
+        return self.log.snapshot()
+
+    def request_count(self, path_contains: Optional[str] = None, method: Optional[str] = None) -> int:
+        return self.log.count(path_contains, method)
+
+    def active_bundle(self, project_key: str) -> Optional[str]:
+        self.sync()
+        with self.lock:
+            return self.project(project_key).active_bundle
+
+    def start_step_context(self, project_key: str, scenario_id: str, user: str = "admin",
+                           projects: Optional[Iterable[str]] = None,
+                           params: Optional[Dict[str, Any]] = None) -> StepContext:
+        """Start a run of `scenario_id` that stays running until `ctx.finish()`, and a ticket bound to it.
+
+        The ticket acts as `user` with access to `projects` (None: every project).
+        """
+        self.sync()
+        with self.lock:
+            project = self.project(project_key)
+            fire = project.fire(scenario_id, params or {}, user, clock.now(), open_ended=True)
+            if fire.run is None:
+                raise RuntimeError("Scenario %s.%s is already running" % (project_key, scenario_id))
+            run = fire.run
+        return StepContext(self, run, self.auth.add_ticket(user, run, projects))
+
+    def export_bundle(self, project_key: str, bundle_id: str, release_notes: Optional[str] = None) -> BundleSnapshot:
+        """Snapshot the project's scenarios and standard variables as bundle `bundle_id` (Design node)."""
+        with self.lock:
+            project = self.project(project_key)
+            if bundle_id in project.exported_bundles:
+                raise errors.bad_request("Bundle %s already exists in project %s" % (bundle_id, project_key))
+            bundle = project.snapshot(bundle_id, clock.now(), release_notes)
+            project.exported_bundles[bundle_id] = bundle
+            return bundle
+
+    def install_bundle(self, project_key: str, bundle: BundleSnapshot) -> SimProject:
+        """Import and activate a bundle (what a deployment update does on an Automation node)."""
+        with self.lock:
+            project = self.projects.get(project_key)
+            if project is None:
+                project = self.projects[project_key] = SimProject(project_key, self.ids)
+            project.activate(bundle)
+            return project
+
+    # ----------------------------------------------------------------------------- used by the API modules
+    def fire(self, project: SimProject, scenario_id: str, params: Dict[str, Any], user: str) -> Any:
+        """Fire a manual trigger (lock held) and start the scenario's runner thread if it has one."""
+        fire = project.fire(scenario_id, params, user, clock.now(), self.trigger_latency)
+        if fire.run is not None and project.scenario(scenario_id).spec.runner is not None:
+            self._launch_runner(project.scenario(scenario_id).spec.runner, fire.run)
+        return fire
+
+    def _launch_runner(self, runner: Callable[..., Optional[str]], run: Run) -> None:
+        def body() -> None:
+            wait = run.start - clock.now()
+            if wait > 0:
+                threading.Event().wait(wait)
+            ctx = StepContext(self, run, self.auth.add_ticket(run.user, run))
+            try:
+                outcome = runner(ctx)
+            except Exception:  # a failing runner is a FAILED run, as an uncaught exception fails a step
+                ctx.log(traceback.format_exc())
+                ctx.finish("FAILED")
+                return
+            ctx.finish(outcome or "SUCCESS")
+
+        thread = threading.Thread(target=body, name="dss-sim-runner-%s" % run.run_id, daemon=True)
+        self._runner_threads.append(thread)
+        thread.start()
+
+    def checked_project(self, principal: Optional[Principal], project_key: str) -> SimProject:
+        """403 before 404, so a restricted key learns nothing about other projects."""
+        if principal is not None:
+            principal.check_project(project_key)
+        return self.project(project_key)
+
+    def add_sync_hook(self, hook: Callable[[], None]) -> None:
+        self._sync_hooks.append(hook)
+
+    def sync(self) -> None:
+        """Apply what the clock says happened elsewhere (a finished deployment update). Call without the lock."""
+        for hook in list(self._sync_hooks):
+            hook()
+
+    def set_down_until(self, t: float) -> None:
+        with self.lock:
+            self._down_until = max(self._down_until, t)
+
+    def down_remaining(self) -> float:
+        return max(0.0, self._down_until - clock.now())
+
+    def close(self) -> None:
+        self._server.stop()
+        for thread in self._runner_threads:
+            thread.join(timeout=1)
+
+    def __repr__(self) -> str:
+        return "<Node %s %s %s>" % (self.node_id, self.kind, self.url)
