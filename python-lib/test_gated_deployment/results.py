@@ -41,19 +41,41 @@ class ScenarioResult:
 
 
 @dataclass
+class NodeCounts:
+    """Outcome counts for a node whose tests ran through the Deployer, which gives no per-scenario results."""
+
+    node: str
+    project_key: str
+    per_outcome: Dict[str, int]
+    problem: str = ""   # set when the step could not see the tests finish
+
+    def count(self, outcome: str) -> int:
+        return int(self.per_outcome.get(outcome, 0) or 0)
+
+    def is_failure(self, fail_on_warning: bool) -> bool:
+        bad = self.count(FAILED) + self.count(ABORTED) + (self.count(WARNING) if fail_on_warning else 0)
+        return bool(bad or self.problem)
+
+
+@dataclass
 class RunSummary:
     results: List[ScenarioResult]
     fail_on_warning: bool = False
     deadline_exceeded: bool = False
     interrupted: bool = False
     notes: List[str] = field(default_factory=list)
+    node_counts: List[NodeCounts] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results if r.outcome == outcome)
+        return sum(1 for r in self.results if r.outcome == outcome) + sum(n.count(outcome) for n in self.node_counts)
 
     @property
     def failures(self) -> List[ScenarioResult]:
         return [r for r in self.results if r.is_failure(self.fail_on_warning)]
+
+    @property
+    def failing_nodes(self) -> List[NodeCounts]:
+        return [n for n in self.node_counts if n.is_failure(self.fail_on_warning)]
 
     @property
     def flaky(self) -> List[ScenarioResult]:
@@ -61,7 +83,7 @@ class RunSummary:
 
     @property
     def outcome(self) -> str:
-        if self.failures or self.deadline_exceeded or self.interrupted:
+        if self.failures or self.failing_nodes or self.deadline_exceeded or self.interrupted:
             return FAILED
         if self.count(WARNING):
             return WARNING
@@ -69,7 +91,7 @@ class RunSummary:
 
     def counts(self) -> Dict[str, int]:
         return {
-            "total": len(self.results),
+            "total": len(self.results) + sum(sum(n.per_outcome.values()) for n in self.node_counts),
             "passed": self.count(SUCCESS),
             "warnings": self.count(WARNING),
             "failed": self.count(FAILED),
@@ -87,6 +109,9 @@ class RunSummary:
     def table(self) -> str:
         """A fixed-width table for the step log: one line per scenario."""
         rows = [("NODE", "PROJECT", "SCENARIO", "OUTCOME", "DURATION", "ATTEMPTS", "NOTE")]
+        for n in self.node_counts:
+            counts = ", ".join("%d %s" % (v, k) for k, v in sorted(n.per_outcome.items()) if v) or "no results"
+            rows.append((n.node, n.project_key, "(through the Deployer)", counts, "", "", n.problem))
         for r in self.results:
             note = "flaky" if r.flaky else ""
             if r.message:
@@ -109,6 +134,10 @@ class RunSummary:
             )
             more = " and %d more" % (len(failures) - 20) if len(failures) > 20 else ""
             parts.append("%d test scenario(s) did not pass on %s: %s%s." % (len(failures), where, listed, more))
+        for node in self.failing_nodes:
+            counts = ", ".join("%d %s" % (v, k) for k, v in sorted(node.per_outcome.items()) if v) or "no results"
+            parts.append("Tests of %s on %s: %s%s." % (where, node.node, counts,
+                                                       " (%s)" % node.problem if node.problem else ""))
         if self.deadline_exceeded:
             parts.append("The step deadline passed; the runs still in flight were aborted.")
         if self.interrupted:

@@ -1,24 +1,42 @@
 """The "Run test scenarios" step: settings, target resolution, the run, and what the step reports."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from .connection import describe_call_error
+from .deployer_tests import run_through_deployer
+from .deployments import read_deployment
 from .discovery import Selection, discover, find_caller
 from .errors import DSSCallError, PluginError, SettingsError
+from .nodes import connect_deployment_nodes
+from .reports import save_reports
 from .results import RunSummary
 from .runner import IF_RUNNING_POLICIES, IF_RUNNING_WAIT, RunOptions, Target, TestRunner
-from .settings import ConfigReader, Field
+from .settings import ConfigReader, Field, NodeSettings, read_node_preset
 
 log = logging.getLogger(__name__)
 
 TARGET_THIS_PROJECT = "this_project"
 TARGET_OTHER_PROJECT = "other_project"
-TARGETS = [TARGET_THIS_PROJECT, TARGET_OTHER_PROJECT]
+TARGET_DEPLOYMENT = "deployment"
+TARGETS = [TARGET_THIS_PROJECT, TARGET_OTHER_PROJECT, TARGET_DEPLOYMENT]
+
+ACCESS_AUTO = "auto"
+ACCESS_PRESETS = "presets"
+ACCESS_DEPLOYER = "deployer"
+ACCESSES = [ACCESS_AUTO, ACCESS_PRESETS, ACCESS_DEPLOYER]
 
 F_TARGET = Field("target", "Run tests of")
 F_PROJECT_KEY = Field("project_key", "Project key")
+F_DEPLOYER = Field("deployer", "Deployer")
+F_DEPLOYMENT = Field("deployment_id", "Deployment")
+F_DEPLOYMENT_TEXT = Field("deployment_id_text", "Deployment id (text or variable)")
+F_NODE_ACCESS = Field("node_access", "Reach the Automation node(s)")
+F_AUTOMATION_NODES = Field("automation_nodes", "Automation node presets")
+F_QUIET_PERIOD = Field("deployer_quiet_period_s", "Quiet period through the Deployer (s)")
+F_REPORT_FOLDER = Field("report_folder", "Save reports to folder")
 F_SCENARIO_IDS = Field("scenario_ids", "Only these scenarios")
 F_INCLUDE_TAGS = Field("include_tags", "Only scenarios tagged")
 F_EXCLUDE_TAGS = Field("exclude_tags", "Skip scenarios tagged")
@@ -37,18 +55,30 @@ MAX_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
+class DeploymentTarget:
+    deployer: Optional[NodeSettings]   # None: the Deployer of this node
+    deployment_id: str
+    node_access: str
+    automation_nodes: Tuple[NodeSettings, ...]
+    quiet_period: float
+
+
+@dataclass(frozen=True)
 class RunTestsSettings:
     target: str
     project_key: Optional[str]
+    deployment: Optional[DeploymentTarget]
     selection: Selection
     options: RunOptions
     allow_no_tests: bool
     variable_prefix: str
+    report_folder: Optional[str]
 
     @classmethod
-    def read(cls, reader: ConfigReader) -> "RunTestsSettings":
+    def read(cls, reader: ConfigReader, context=None) -> "RunTestsSettings":
         target = reader.choice(F_TARGET, TARGETS, TARGET_THIS_PROJECT)
         project_key = reader.identifier(F_PROJECT_KEY) if target == TARGET_OTHER_PROJECT else None
+        deployment = read_deployment_target(reader, context) if target == TARGET_DEPLOYMENT else None
         deadline = reader.integer(F_DEADLINE, default=0, minimum=0, maximum=MAX_SECONDS)
         options = RunOptions(
             parallelism=reader.integer(F_PARALLELISM, default=1, minimum=1, maximum=MAX_PARALLELISM),
@@ -58,6 +88,7 @@ class RunTestsSettings:
             fail_fast=reader.boolean(F_FAIL_FAST, default=False),
             fail_on_warning=reader.boolean(F_FAIL_ON_WARNING, default=False),
             if_running=reader.choice(F_IF_RUNNING, IF_RUNNING_POLICIES, IF_RUNNING_WAIT),
+            collect_junit=bool(reader.text(F_REPORT_FOLDER)),
         )
         prefix = reader.text(F_VARIABLE_PREFIX, default="tests")
         if not prefix.replace("_", "").isalnum() or not prefix.isascii():
@@ -66,6 +97,8 @@ class RunTestsSettings:
         return cls(
             target=target,
             project_key=project_key,
+            deployment=deployment,
+            report_folder=reader.identifier(F_REPORT_FOLDER, required=False),
             selection=Selection(
                 include_tags=tuple(reader.strings(F_INCLUDE_TAGS)),
                 exclude_tags=tuple(reader.strings(F_EXCLUDE_TAGS)),
@@ -75,6 +108,36 @@ class RunTestsSettings:
             allow_no_tests=reader.boolean(F_ALLOW_NO_TESTS, default=False),
             variable_prefix=prefix,
         )
+
+
+def read_deployment_target(reader: ConfigReader, context) -> DeploymentTarget:
+    """The deployment settings: which Deployer, which deployment, and how to reach its Automation nodes."""
+    deployment_id = reader.identifier(F_DEPLOYMENT_TEXT, required=False) or reader.identifier(F_DEPLOYMENT,
+                                                                                             required=False)
+    if not deployment_id:
+        raise SettingsError("Setting %s is required: pick a deployment, or type its id (variables allowed) in %s."
+                            % (F_DEPLOYMENT.describe(), F_DEPLOYMENT_TEXT.describe()))
+    presets = reader.raw(F_AUTOMATION_NODES) or []
+    if isinstance(presets, dict):
+        presets = [presets]
+    if not isinstance(presets, list):
+        raise SettingsError("Setting %s must be a list of DSS node presets." % F_AUTOMATION_NODES.describe())
+    nodes = tuple(n for n in (read_node_preset(p, F_AUTOMATION_NODES) for p in presets) if n is not None)
+    access = reader.choice(F_NODE_ACCESS, ACCESSES, ACCESS_AUTO)
+    if access == ACCESS_PRESETS and not nodes:
+        raise SettingsError("Setting %s is 'through presets' but %s is empty: add the preset of each Automation "
+                            "node." % (F_NODE_ACCESS.describe(), F_AUTOMATION_NODES.describe()))
+    deployer = read_node_preset(reader.raw(F_DEPLOYER), F_DEPLOYER)
+    if context is not None:
+        for node in nodes + ((deployer,) if deployer else ()):
+            context.redactor.add(node.api_key)
+    return DeploymentTarget(
+        deployer=deployer,
+        deployment_id=deployment_id,
+        node_access=(ACCESS_PRESETS if nodes else ACCESS_DEPLOYER) if access == ACCESS_AUTO else access,
+        automation_nodes=nodes,
+        quiet_period=float(reader.integer(F_QUIET_PERIOD, default=30, minimum=1, maximum=3600)),
+    )
 
 
 def list_scenario_items(client, project_key: str, where: str):
@@ -88,16 +151,32 @@ def list_scenario_items(client, project_key: str, where: str):
 
 def run_tests_step(context) -> RunSummary:
     """Entry point of python-steps/run-test-scenarios."""
-    settings = RunTestsSettings.read(context.reader)
-    client = context.local_client()
-    project_key = settings.project_key or context.project_key
-    where = "this node"
+    settings = RunTestsSettings.read(context.reader, context)
     caller = find_caller(context.variables)
-    if caller is None:
-        log.info("DSS did not say which scenario runs this step (no scenarioRunURL variable): test scenarios "
-                 "running right now in this node's projects are left out, in case one of them is this scenario.")
+    targets, node_counts, where = [], [], "this node"
+    if settings.deployment is None:
+        project_key = settings.project_key or context.project_key
+        if caller is None:
+            log.info("DSS did not say which scenario runs this step (no scenarioRunURL variable): test scenarios "
+                     "running right now are left out, in case one of them is this scenario.")
+        targets.append(_project_target(context.local_client(), project_key, where, settings, caller, True))
+        where = "project %s on this node" % project_key
+    else:
+        targets, node_counts, where = _deployment_targets(context, settings, caller)
+    summary = TestRunner(targets, settings.options).run() if any(t.scenarios for t in targets) else RunSummary([])
+    summary.fail_on_warning = settings.options.fail_on_warning
+    summary.node_counts = node_counts
+    if settings.report_folder:
+        for path in save_reports(context.open_folder(settings.report_folder), summary, where):
+            log.info("Saved report %s to managed folder %s.", path, settings.report_folder)
+    report(context, summary, settings.variable_prefix, where)
+    return summary
+
+
+def _project_target(client, project_key: str, where: str, settings: RunTestsSettings, caller,
+                    may_hold_caller: bool) -> Target:
     items = list_scenario_items(client, project_key, where)
-    found = discover(items, project_key, where, settings.selection, caller, may_hold_caller=True)
+    found = discover(items, project_key, where, settings.selection, caller, may_hold_caller=may_hold_caller)
     for note in found.notes:
         log.info(note)
     if not found.scenarios:
@@ -107,12 +186,40 @@ def run_tests_step(context) -> RunSummary:
         if not settings.allow_no_tests:
             raise PluginError(message + " To let the step pass anyway, tick '%s'." % F_ALLOW_NO_TESTS.label)
         log.warning(message + " Passing, as '%s' is ticked.", F_ALLOW_NO_TESTS.label)
-    targets = [Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios)]
     log.info("Running %d test scenario(s) of project %s on %s, %d at a time: %s", len(found.scenarios), project_key,
              where, settings.options.parallelism, ", ".join(s.id for s in found.scenarios) or "none")
-    summary = TestRunner(targets, settings.options).run()
-    report(context, summary, settings.variable_prefix, "project %s on %s" % (project_key, where))
-    return summary
+    return Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios)
+
+
+def _deployment_targets(context, settings: RunTestsSettings, caller):
+    target = settings.deployment
+    if target.deployer is not None:
+        deployer, deployer_where = context.node_client(target.deployer), "the Deployer at %s" % target.deployer.url
+    else:
+        deployer, deployer_where = context.local_client(), "the Deployer of this node"
+    info = read_deployment(deployer, target.deployment_id, deployer_where)
+    where = "%s (bundle %s, project %s)" % (info.subject, info.bundle_id, info.deployed_project_key)
+    log.info("Testing %s on %d Automation node(s) of infrastructure %s.", where, len(info.nodes), info.infra_id)
+    if target.node_access == ACCESS_DEPLOYER:
+        if settings.selection != Selection():
+            log.warning("Through the Deployer, DSS runs every test scenario: the selection settings are ignored.")
+        counts = _run_nodes_in_parallel(
+            [lambda n=n: run_through_deployer(deployer, info, n, target.quiet_period,
+                                              settings.options.deadline or settings.options.scenario_timeout)
+             for n in info.nodes])
+        return [], counts, where
+    connected = connect_deployment_nodes(info, list(target.automation_nodes), context.node_client)
+    targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False)
+               for c in connected]
+    return targets, [], where
+
+
+def _run_nodes_in_parallel(calls):
+    """Runs one blocking call per node at the same time; results in node order."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
 
 
 def report(context, summary: RunSummary, prefix: str, where: str):

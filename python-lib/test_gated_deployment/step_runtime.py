@@ -31,6 +31,7 @@ class StepContext:
     policy: TransportPolicy
     _local_client_factory: Callable[[], dataikuapi.DSSClient]
     _set_variables: Callable[..., None]
+    _folder_factory: Callable[[str], Any]
 
     def local_client(self) -> dataikuapi.DSSClient:
         """A client on this node, as the scenario's run-as user."""
@@ -44,6 +45,10 @@ class StepContext:
         if node is not None:
             self.redactor.add(node.api_key)
         return node
+
+    def open_folder(self, folder_id: str):
+        """A managed folder of the project, to save reports into."""
+        return self._folder_factory(folder_id)
 
     def set_variables(self, values: Dict[str, Any]):
         self._set_variables(**self.redactor.mask(values))
@@ -65,7 +70,8 @@ def _raise_interrupted(signum, frame):
 
 
 def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], plugin_config: Dict[str, Any],
-             scenario: Any, local_client_factory: Callable[[], dataikuapi.DSSClient], project_key: str):
+             scenario: Any, local_client_factory: Callable[[], dataikuapi.DSSClient], project_key: str,
+             folder_factory: Callable[[str], Any]):
     """Runs a step's logic and turns its end into the exit status DSS reads.
 
     A normal return exits 0 (SUCCESS). A PluginError, an abort (SIGTERM) or any other error exits 1 after one
@@ -85,6 +91,7 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
             policy=TransportPolicy(),
             _local_client_factory=local_client_factory,
             _set_variables=scenario.set_scenario_variables,
+            _folder_factory=folder_factory,
         )
         logic(context)
     except PluginError as error:

@@ -6,4 +6,4 @@ from test_gated_deployment.run_tests_step import run_tests_step
 from test_gated_deployment.step_runtime import run_step
 
 run_step(run_tests_step, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
-         dataiku.default_project_key())
+         dataiku.default_project_key(), dataiku.Folder)

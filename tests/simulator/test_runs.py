@@ -166,3 +166,10 @@ def test_runner_hook_runs_in_a_thread(design, project):
     run = client(design).get_project("PK").get_scenario("r").run_and_wait(no_fail=True)
     assert run.outcome == "WARNING"
     assert run.get_info()["variables"] == {"seen": run.id}
+
+
+def test_control_api_run_without_http(design, project):
+    project.add_scenario(ScenarioSpec(id="t1", duration=0.0, outcome="WARNING"))
+    fire = design.run_scenario("PK", "t1", {"x": 1})
+    assert not fire.cancelled and fire.run.outcome == "WARNING" and fire.run.fire.params == {"x": 1}
+    assert design.request_count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import dataikuapi
 import pytest
 import requests
 from dss_simulator import ScenarioSpec
@@ -52,8 +53,6 @@ def test_the_running_scenario_is_listed_as_running(design, project):
 
 def test_the_ticket_works_with_the_public_api_until_the_run_ends(design, project):
     ctx = design.start_step_context("PK", "auto", user="alice")
-    import dataikuapi
-
     as_step = dataikuapi.DSSClient("http://127.0.0.1:%d" % ctx.backend_port, internal_ticket=ctx.ticket)
     assert as_step.get_project("PK").get_variables()["standard"] == {"env": "dev"}
     assert design.requests[-1].user == "alice"
@@ -86,3 +85,12 @@ def test_an_aborted_step_run_stays_aborted(design, project):
     assert ctx.finished
     assert ctx.finish("SUCCESS") is False
     assert design.runs("PK", "auto")[-1].outcome == "ABORTED"
+
+
+def test_a_ticket_without_a_run_reaches_the_public_api_only(design, project):
+    ticket = design.issue_ticket("macro-user", projects={"PK"})
+    resp = requests.get(design.url + "/dip/publicapi/projects/PK/variables/", headers={"X-DKU-APITicket": ticket},
+                        timeout=5)
+    assert resp.status_code == 200 and resp.json()["standard"] == {"env": "dev"}
+    resp = requests.post(design.url + GET_ALL, headers={"X-DKU-APITicket": ticket}, timeout=5)
+    assert resp.status_code == 400

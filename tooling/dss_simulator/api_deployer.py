@@ -12,7 +12,7 @@ from .web import PUBLIC, Call, Router
 PD = PUBLIC + "/project-deployer"
 DEP = PD + "/deployments/<deployment_id>"
 HISTORY_SINCE = "14.1"  # update history and run-test-scenarios arrived in DSS 14.1
-TESTING_SINCE = "13.3"
+TESTING_SINCE = "13.3"  # [U] when the deployment testing-status endpoint arrived: assumed with Project Testing
 
 
 def register(router: Router) -> None:
@@ -48,6 +48,7 @@ def _deployer(call: Call) -> Deployer:
 
 
 def _deployment(call: Call, deployment_id: str) -> Deployment:
+    # [I] a key restricted to some projects may act on the deployments of those published projects only
     dep = _deployer(call).deployment(deployment_id)
     if call.principal is not None:
         call.principal.check_project(dep.published_project_key)
@@ -189,6 +190,7 @@ def get_infra(call: Call, infra_id: str) -> Dict[str, Any]:
 
 
 def get_infra_settings(call: Call, infra_id: str) -> Dict[str, Any]:
+    # [I] infrastructure settings are for infrastructure admins: global rights here
     call.principal.check_global("infrastructure settings")
     return shapes.infra_settings(_deployer(call).infra(infra_id))
 

@@ -53,6 +53,7 @@ def create_scenario(call: Call, project_key: str) -> Dict[str, Any]:
     name = body.get("name") or "scenario"
     if body.get("type") not in ("step_based", "custom_python"):
         raise errors.bad_request("Scenario type must be step_based or custom_python, got %r" % body.get("type"))
+    # [I] a new scenario has its auto-triggers off (active False) unless the definition says otherwise
     spec = ScenarioSpec(id=project.new_scenario_id(name), name=name, marked_as_test=bool(body.get("markedAsTest")),
                         tags=tuple(body.get("tags") or ()), active=bool(body.get("active", False)),
                         steps=tuple((body.get("params") or {}).get("steps") or ()))
@@ -76,7 +77,7 @@ def put_settings(call: Call, project_key: str, scenario_id: str) -> Dict[str, An
     settings = copy.deepcopy(body)
     settings.update({"id": scenario_id, "projectKey": project_key})
     sc.settings = settings
-    return copy.deepcopy(settings)
+    return copy.deepcopy(settings)  # [I] the client only needs a JSON answer (it uses _perform_json)
 
 
 def delete_scenario(call: Call, project_key: str, scenario_id: str) -> Dict[str, Any]:
@@ -110,7 +111,7 @@ def abort_scenario(call: Call, project_key: str, scenario_id: str) -> Dict[str, 
     if run is not None:  # "does nothing if the scenario is not currently running"
         run.stop("ABORTED", now)
         run.add_log("Run aborted by %s" % call.user)
-    return {}
+    return {}  # [I] some JSON: the client parses the answer of abort()
 
 
 def get_trigger_fire(call: Call, project_key: str, scenario_id: str, trigger_id: str) -> Dict[str, Any]:
@@ -123,7 +124,7 @@ def get_run_for_trigger(call: Call, project_key: str, scenario_id: str) -> Dict[
     fire = project.find_fire(scenario_id, call.arg("triggerId", ""), call.arg("triggerRunId", ""))
     now = clock.now()
     if fire.run is None or not fire.run.visible(now):
-        return {}  # the key is absent until the run exists
+        return {}  # the key is absent until the run exists (§8); an unknown fire is a 404 [I]
     return {"scenarioRun": shapes.scenario_run(fire.run, now)}
 
 

@@ -95,7 +95,7 @@ class Deployer:
     def publish(self, bundle: BundleSnapshot, published_project_key: str, user: str) -> Dict[str, Any]:
         with self.lock:
             pub = self.projects.setdefault(published_project_key, PublishedProject(published_project_key))
-            if bundle.bundle_id in pub.bundles:
+            if bundle.bundle_id in pub.bundles:  # [I] a bundle id is published once
                 raise errors.bad_request("Bundle %s is already published in %s"
                                          % (bundle.bundle_id, published_project_key))
             now = clock.now()
@@ -146,7 +146,7 @@ class Deployer:
                 if settings.get(key, current) != current:
                     raise errors.bad_request("%s of deployment %s cannot be changed" % (key, dep.id))
             bundle_id = settings.get("bundleId", dep.settings_bundle_id)
-            self._bundle(dep.published_project_key, bundle_id)
+            self._bundle(dep.published_project_key, bundle_id)  # [I] an unpublished bundle is refused (400)
             dep.settings_bundle_id = bundle_id
             dep.deployed_project_key = settings.get("deployedProjectKey") or dep.deployed_project_key
             dep.extra_settings = {k: v for k, v in settings.items()
@@ -157,11 +157,11 @@ class Deployer:
         """Start an update to the settings' bundle; it ends after the behaviour's duration. Returns its future."""
         self.settle()
         with self.lock:
-            if dep.pending is not None:
+            if dep.pending is not None:  # [I] one update at a time per deployment
                 raise errors.conflict("Deployment %s is already being updated" % dep.id)
             now = clock.now()
             pending = PendingUpdate(dep.id, dep.settings_bundle_id, now, now + dep.behaviour.duration,
-                                    dep.behaviour, requester)
+                                    dep.behaviour, requester, lock=self.lock)
             dep.pending = pending
             return self.design.futures.add(pending, requester)
 

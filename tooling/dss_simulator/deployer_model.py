@@ -95,6 +95,7 @@ class PendingUpdate:
     aborted: bool = False
     record: Optional[UpdateRecord] = None
     messages: List[Dict[str, Any]] = field(default_factory=list)
+    lock: Any = None  # the deployer's lock, so an abort and settle() never interleave
 
     @property
     def name(self) -> str:
@@ -114,8 +115,12 @@ class PendingUpdate:
         status = "ERROR" if self.aborted else (self.record.status if self.record else "UNKNOWN")
         return shapes.update_report(status, self.messages)
 
-    def abort(self, now: float) -> None:
-        self.aborted = True
+    def abort(self, now: float) -> bool:
+        with self.lock:
+            if self.applied:
+                return False
+            self.aborted = True
+            return True
 
 
 @dataclass

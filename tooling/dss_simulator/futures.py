@@ -30,7 +30,7 @@ class Task(Protocol):
 
     def result(self) -> Any: ...
 
-    def abort(self, now: float) -> None: ...
+    def abort(self, now: float) -> bool: ...
 
 
 @dataclass
@@ -71,9 +71,8 @@ class Futures:
     def abort(self, job_id: str) -> None:
         future = self.get(job_id)
         now = clock.now()
-        if not future.task.done(now):
+        if not future.task.done(now) and future.task.abort(now):
             future.aborted = True
-            future.task.abort(now)
 
     def alive(self, now: Optional[float] = None) -> List[SimFuture]:
         now = clock.now() if now is None else now

@@ -139,6 +139,17 @@ class Node:
             run = fire.run
         return StepContext(self, run, self.auth.add_ticket(user, run, projects))
 
+    def run_scenario(self, project_key: str, scenario_id: str, params: Optional[Dict[str, Any]] = None,
+                     user: str = "admin") -> Any:
+        """Fire a manual trigger without HTTP (test setup). Returns the TriggerFire (`.run`, `.cancelled`)."""
+        self.sync()
+        with self.lock:
+            return self.fire(self.project(project_key), scenario_id, params or {}, user)
+
+    def issue_ticket(self, user: str = "admin", projects: Optional[Iterable[str]] = None) -> str:
+        """A ticket not bound to a scenario run (what a macro process gets); the scenario tintercom calls refuse it."""
+        return self.auth.add_ticket(user, None, projects)
+
     def export_bundle(self, project_key: str, bundle_id: str, release_notes: Optional[str] = None) -> BundleSnapshot:
         """Snapshot the project's scenarios and standard variables as bundle `bundle_id` (Design node)."""
         with self.lock:

@@ -36,7 +36,7 @@ def unknown_endpoint_html(path: str) -> str:
 
 
 def gateway_error_html(status: int) -> str:
-    # A 5xx from the reverse proxy in front of DSS is an HTML page, not JSON.
+    # [I] A 5xx from the reverse proxy in front of DSS is an HTML page, not JSON.
     return "<html><body><h1>%d</h1>Simulated gateway error</body></html>" % status
 
 

@@ -89,6 +89,7 @@ class StepContext:
     # ----- end
     def finish(self, outcome: str = "SUCCESS") -> bool:
         """End the run with `outcome` (no-op if it already ended, e.g. aborted). Revokes the ticket."""
+        # [I] a scenario's ticket lives as long as its run
         with self.node.lock:
             stopped = self.run.stop(outcome)
         self.node.auth.revoke_ticket(self.ticket)

@@ -134,7 +134,7 @@ class App:
         self.node.sync()
         down_for = self.node.down_remaining()
         if down_for > 0:
-            # A node restarting after a deploy: the proxy in front of it answers 503.
+            # [I] A node restarting after a deploy: the proxy in front of it answers 503 with Retry-After.
             return self._fault_response(503, None, max(1, int(down_for + 0.999)))
         try:
             return self._dispatch(request, user)

@@ -1,0 +1,30 @@
+"""Dynamic dropdown choices for the steps' forms (called from resource/choices.py)."""
+
+import logging
+from typing import Any, Dict, List
+
+from .connection import TransportPolicy, adopt_policy, connect_node
+from .settings import Field, read_node_preset
+
+log = logging.getLogger(__name__)
+
+# A form must answer fast: fail quickly rather than retry for a minute.
+FORM_POLICY = TransportPolicy(connect_timeout=5.0, read_timeout=15.0, retries=1)
+
+
+def deployment_choices(config: Dict[str, Any], local_client_factory) -> List[Dict[str, str]]:
+    """Every deployment the user can see on the chosen Deployer, labelled with its infrastructure and bundle."""
+    try:
+        node = read_node_preset(config.get("deployer"), Field("deployer", "Deployer"))
+        client = connect_node(node, FORM_POLICY) if node else adopt_policy(local_client_factory(), FORM_POLICY)
+        deployments = client.get_projectdeployer().list_deployments(as_objects=False)
+    except Exception as error:  # noqa: BLE001 - a form shows the problem instead of breaking
+        return [{"value": "", "label": "Cannot list deployments: %s" % (type(error).__name__,)}]
+    choices = []
+    for item in deployments:
+        basic = item.get("deploymentBasicInfo", item)
+        if not basic.get("id"):
+            continue
+        choices.append({"value": basic["id"], "label": "%s (infrastructure %s, bundle %s)" % (
+            basic["id"], basic.get("infraId", "?"), basic.get("bundleId", "?"))})
+    return sorted(choices, key=lambda c: c["value"])

@@ -1,0 +1,62 @@
+"""Running a deployment's test scenarios through the Project Deployer (DSS 14.1+), without a node connection.
+
+The Deployer's run-test-scenarios call gives no run ids, and whether it waits for the tests is undocumented
+[U], so the step polls the deployment's testing status for the bundle: the tests count as finished once the
+status holds results and has stayed the same for a quiet period. Per-scenario control (parallelism, timeouts,
+retries, already-running policy) and per-scenario results need a `dss-node` preset instead.
+"""
+
+import logging
+import time
+from typing import Dict
+
+from .connection import describe_call_error
+from .deployments import AutomationNode, DeploymentInfo, deployer_call
+from .errors import DSSCallError, PluginError
+from .results import NodeCounts
+
+log = logging.getLogger(__name__)
+
+
+def _counts(status) -> Dict[str, int]:
+    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status)
+    per_outcome = raw.get("nbScenariosPerOutcome") or {}
+    return {str(k): int(v or 0) for k, v in per_outcome.items() if int(v or 0)}
+
+
+def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, quiet_period: float,
+                         timeout: float, poll: float = 1.0) -> NodeCounts:
+    label = node.label(info.infra_id)
+    handle = deployer.get_projectdeployer().get_deployment(info.deployment_id)
+    what = "Reading the testing status of %s for bundle %s" % (info.subject, info.bundle_id)
+    before = _counts(deployer_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
+    try:
+        launched = _counts(handle.run_test_scenarios(node.node_id))
+    except DSSCallError as error:
+        if error.is_not_found:
+            raise PluginError(
+                "The Deployer cannot run test scenarios for %s on %s: this needs DSS 14.1 or later (%s). Give a "
+                "'DSS node' preset for the Automation node instead." % (info.subject, label, error.detail)
+            ) from error
+        message = describe_call_error(error, "Running the test scenarios of %s" % info.subject, label)
+        raise PluginError(message or "Running the test scenarios of %s on %s failed: %s"
+                          % (info.subject, label, error)) from error
+    log.info("The Deployer started the test scenarios of %s on %s; waiting for its testing status to settle "
+             "(quiet period %.0fs).", info.subject, label, quiet_period)
+    start = time.monotonic()
+    last, last_change = launched, time.monotonic()
+    while True:
+        now = time.monotonic()
+        if sum(last.values()) and now - last_change >= quiet_period:
+            if last == before:
+                log.info("The testing status of %s on %s is the same as before the run. If the tests take longer "
+                         "than the quiet period, raise it.", info.subject, label)
+            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last)
+        if now - start > timeout:
+            problem = ("the testing status did not settle within %.0fs; the Deployer gives no run ids, so the step "
+                       "cannot tell whether the tests finished" % timeout)
+            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last, problem=problem)
+        time.sleep(poll)
+        current = _counts(deployer_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
+        if current != last:
+            last, last_change = current, time.monotonic()

@@ -1,0 +1,70 @@
+"""Reaching the Automation nodes of a deployment through `dss-node` presets."""
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, List, Optional
+from urllib.parse import urlparse
+
+import dataikuapi
+
+from .deployments import AutomationNode, DeploymentInfo, deployer_call
+from .errors import PluginError
+from .settings import NodeSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ConnectedNode:
+    node: AutomationNode
+    client: dataikuapi.DSSClient
+    label: str
+
+
+def _same_endpoint(a: Optional[str], b: Optional[str]) -> bool:
+    if not a or not b:
+        return False
+    pa, pb = urlparse(a), urlparse(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
+                             connect: Callable[[NodeSettings], dataikuapi.DSSClient]) -> List[ConnectedNode]:
+    """Pairs each Automation node of the deployment with the preset that reaches it.
+
+    A preset matches a node when its URL is the node's URL, or when the node it reaches reports the node's id.
+    A single-node infrastructure takes the only preset given.
+    """
+    if not presets:
+        raise PluginError("No DSS node preset given for the Automation node(s) of %s." % info.subject)
+    connected = [(preset, connect(preset)) for preset in presets]
+    if len(info.nodes) == 1 and info.nodes[0].node_id is None:
+        node = info.nodes[0]
+        label = node.label(info.infra_id)
+        if len(connected) == 1:
+            return [ConnectedNode(node, connected[0][1], label)]
+        matching = [c for p, c in connected if _same_endpoint(p.url, node.url)]
+        if len(matching) != 1:
+            raise PluginError(
+                "%d DSS node presets are given for %s, which has a single Automation node%s: keep only the preset "
+                "of that node." % (len(connected), info.subject, " (%s)" % node.url if node.url else ""))
+        return [ConnectedNode(node, matching[0], label)]
+    result = []
+    ids_by_preset = {}
+    for node in info.nodes:
+        label = node.label(info.infra_id)
+        match = next((c for p, c in connected if _same_endpoint(p.url, node.url)), None)
+        if match is None:
+            for index, (preset, client) in enumerate(connected):
+                if index not in ids_by_preset:
+                    ids_by_preset[index] = deployer_call("Identifying the node at %s" % preset.url, preset.url,
+                                                         client.get_instance_info).node_id
+                if ids_by_preset[index] == node.node_id:
+                    match = client
+                    break
+        if match is None:
+            raise PluginError(
+                "No DSS node preset reaches %s (%s). Add a preset for it to 'Automation node presets', or run the "
+                "tests through the Deployer instead." % (label, node.url or "URL unknown"))
+        result.append(ConnectedNode(node, match, label))
+    return result

@@ -1,0 +1,66 @@
+"""Test reports: DSS's JUnit XML merged per node, and an HTML summary rendered with Jinja2 (autoescaped)."""
+
+import re
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import jinja2
+
+from .junit import merge_reports
+from .results import RunSummary
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def render(template: str, **values) -> str:
+    return _TEMPLATES.get_template(template).render(**values)
+
+
+def run_url(dss_url: Optional[str], project_key: str, scenario_id: str, run_id: Optional[str]) -> Optional[str]:
+    """A link to a scenario (or one of its runs) in the DSS UI, when the DSS URL is known."""
+    if not dss_url:
+        return None
+    base = "%s/projects/%s/scenarios/%s/" % (dss_url.rstrip("/"), project_key, scenario_id)
+    return base + ("runs/list/%s" % run_id if run_id else "runs/list/")
+
+
+def render_run_report(summary: RunSummary, where: str, dss_url: Optional[str] = None) -> str:
+    rows = [
+        {"result": r, "url": run_url(dss_url, r.project_key, r.scenario_id, r.run_id)}
+        for r in summary.results
+    ]
+    return render("run_report.html", summary=summary, where=where, rows=rows,
+                  generated=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+
+
+def junit_by_node(summary: RunSummary) -> Dict[str, bytes]:
+    """One merged JUnit document per node, from the reports DSS produced for each run."""
+    per_node: Dict[str, List[bytes]] = OrderedDict()
+    for result in summary.results:
+        if result.junit_xml:
+            per_node.setdefault(result.node, []).append(result.junit_xml)
+    return OrderedDict((node, merge_reports(reports, node)) for node, reports in per_node.items())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "node"
+
+
+def save_reports(folder, summary: RunSummary, where: str, dss_url: Optional[str] = None) -> List[str]:
+    """Writes the HTML summary and one JUnit file per node into a managed folder; returns the paths."""
+    prefix = "test-reports/%s" % time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    paths = []
+    html_path = "%s/summary.html" % prefix
+    folder.upload_data(html_path, render_run_report(summary, where, dss_url).encode("utf-8"))
+    paths.append(html_path)
+    for node, xml in junit_by_node(summary).items():
+        path = "%s/junit-%s.xml" % (prefix, _slug(node))
+        folder.upload_data(path, xml)
+        paths.append(path)
+    return paths

@@ -1,0 +1,62 @@
+"""Simulated DSS estates for the integration tests: a Design node with its Deployer, QA and Production."""
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from dss_simulator import ScenarioSpec
+
+PROJECT = "SHOP"
+PIPELINE = "pipeline"
+
+
+@dataclass
+class Estate:
+    design: object
+    qa_nodes: List[object]
+    prod: Optional[object]
+
+    @property
+    def qa(self):
+        return self.qa_nodes[0]
+
+    def presets(self) -> Dict[str, dict]:
+        presets = {"deployer": {"url": self.design.url, "api_key": self.design.admin_key}}
+        for node in self.qa_nodes + ([self.prod] if self.prod else []):
+            presets[node.node_id] = {"url": node.url, "api_key": node.admin_key}
+        return presets
+
+
+def preset_ref(name):
+    return {"mode": "PRESET", "name": name}
+
+
+def make_tests(count, duration=0.05, **overrides):
+    specs = []
+    for i in range(1, count + 1):
+        sid = "test_%d" % i
+        fields = {"name": "Test %d" % i, "marked_as_test": True, "duration": duration}
+        fields.update(overrides.get(sid, {}))
+        specs.append(ScenarioSpec(id=sid, **fields))
+    return specs
+
+
+def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1") -> Estate:
+    """SHOP on the Design node with the given scenarios, exported as `bundle`, published and deployed to QA
+    (deployment SHOP-on-qa) and, when asked, to Production (SHOP-on-prod)."""
+    design = sim.add_design_node("design")
+    project = design.add_project(PROJECT)
+    project.add_scenario(ScenarioSpec(id=PIPELINE, name="Automate Deployment"))
+    for spec in scenarios:
+        project.add_scenario(spec)
+    qas = [sim.add_automation_node("qa%d" % (i + 1) if qa_nodes > 1 else "qa") for i in range(qa_nodes)]
+    design.deployer.add_infra("qa-infra", stage="QA", nodes=qas)
+    design.export_bundle(PROJECT, bundle)
+    design.deployer.publish_bundle(PROJECT, bundle)
+    design.deployer.add_deployment("SHOP-on-qa", published_project_key=PROJECT, infra_id="qa-infra", bundle_id=bundle)
+    prod = None
+    if with_prod:
+        prod = sim.add_automation_node("prod")
+        design.deployer.add_infra("prod-infra", stage="Production", nodes=[prod])
+        design.deployer.add_deployment("SHOP-on-prod", published_project_key=PROJECT, infra_id="prod-infra",
+                                       bundle_id=bundle)
+    return Estate(design=design, qa_nodes=qas, prod=prod)
