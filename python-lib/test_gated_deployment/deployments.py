@@ -91,9 +91,11 @@ def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any]) -> List[Au
         if isinstance(entry, dict) and (entry.get("nodeId") or entry.get("id")):
             nodes.append(AutomationNode(node_id=str(entry.get("nodeId") or entry.get("id")),
                                         url=entry.get("url") or entry.get("automationNodeUrl")))
-    if nodes:
+    if len(nodes) > 1 or (nodes and str(raw.get("type", "")).upper() == "MULTI_NODE"):
         return nodes
-    return [AutomationNode(node_id=None, url=raw.get("automationNodeUrl"))]
+    # [I] A single-node infrastructure takes no node id in the Deployer's calls.
+    url = raw.get("automationNodeUrl") or (nodes[0].url if nodes else None)
+    return [AutomationNode(node_id=None, url=url)]
 
 
 def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str]:

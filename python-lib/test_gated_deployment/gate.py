@@ -117,7 +117,7 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
         unsure.extend(stale)
         notes.extend(freshness_notes)
         if node.expected_tests is not None and node.cases is not None:
-            seen = {c.scenario_id for c in node.cases} | {c.name for c in node.cases}
+            seen = {name for c in node.cases for name in c.names}
             missing = [t for t in node.expected_tests if t not in seen]
             if missing:
                 unsure.append("Test scenario(s) %s never ran for %s." % (", ".join(missing), where))

@@ -19,11 +19,21 @@ class CaseResult:
     timestamp_ms: Optional[int]
     message: str = ""
 
+    classname: str = ""
+
+    @property
+    def names(self) -> List[str]:
+        """Every name this case may carry its scenario id under.
+
+        [U] DSS's JUnit naming is undocumented: a case per scenario (name = scenario id, classname =
+        PROJECT.scenario) or a case per step (suite = PROJECT.scenario). Callers match any of them.
+        """
+        found = [self.name, self.classname.rsplit(".", 1)[-1], self.suite.rsplit(".", 1)[-1]]
+        return [n for n in found if n]
+
     @property
     def scenario_id(self) -> str:
-        # [U] DSS's exact naming in its JUnit report is undocumented: the suite is the scenario when it has one
-        # case per step, and the case is the scenario otherwise. Callers match both.
-        return self.suite or self.name
+        return self.classname.rsplit(".", 1)[-1] if self.classname else self.name
 
 
 def parse_report(xml_bytes: bytes) -> List[CaseResult]:
@@ -43,6 +53,7 @@ def parse_report(xml_bytes: bytes) -> List[CaseResult]:
             cases.append(CaseResult(
                 suite=suite.get("name") or "",
                 name=case.get("name") or "",
+                classname=case.get("classname") or "",
                 outcome=outcome,
                 timestamp_ms=_timestamp_ms(case.get("timestamp")) or suite_time,
                 message=message,

@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 
 from .connection import describe_call_error
 from .deployer_tests import run_through_deployer
+from .deployment_settings import DeploymentRef, connect_deployer, read_deployment_ref, read_node_presets
 from .deployments import read_deployment
 from .discovery import Selection, discover, find_caller
 from .errors import DSSCallError, PluginError, SettingsError
@@ -14,7 +15,7 @@ from .nodes import connect_deployment_nodes
 from .reports import save_reports
 from .results import RunSummary
 from .runner import IF_RUNNING_POLICIES, IF_RUNNING_WAIT, RunOptions, Target, TestRunner
-from .settings import ConfigReader, Field, NodeSettings, read_node_preset
+from .settings import ConfigReader, Field, NodeSettings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ ACCESSES = [ACCESS_AUTO, ACCESS_PRESETS, ACCESS_DEPLOYER]
 
 F_TARGET = Field("target", "Run tests of")
 F_PROJECT_KEY = Field("project_key", "Project key")
-F_DEPLOYER = Field("deployer", "Deployer")
 F_DEPLOYMENT = Field("deployment_id", "Deployment")
 F_DEPLOYMENT_TEXT = Field("deployment_id_text", "Deployment id (text or variable)")
 F_NODE_ACCESS = Field("node_access", "Reach the Automation node(s)")
@@ -56,8 +56,7 @@ MAX_SECONDS = 7 * 24 * 3600
 
 @dataclass(frozen=True)
 class DeploymentTarget:
-    deployer: Optional[NodeSettings]   # None: the Deployer of this node
-    deployment_id: str
+    ref: DeploymentRef
     node_access: str
     automation_nodes: Tuple[NodeSettings, ...]
     quiet_period: float
@@ -112,28 +111,15 @@ class RunTestsSettings:
 
 def read_deployment_target(reader: ConfigReader, context) -> DeploymentTarget:
     """The deployment settings: which Deployer, which deployment, and how to reach its Automation nodes."""
-    deployment_id = reader.identifier(F_DEPLOYMENT_TEXT, required=False) or reader.identifier(F_DEPLOYMENT,
-                                                                                             required=False)
-    if not deployment_id:
-        raise SettingsError("Setting %s is required: pick a deployment, or type its id (variables allowed) in %s."
-                            % (F_DEPLOYMENT.describe(), F_DEPLOYMENT_TEXT.describe()))
-    presets = reader.raw(F_AUTOMATION_NODES) or []
-    if isinstance(presets, dict):
-        presets = [presets]
-    if not isinstance(presets, list):
-        raise SettingsError("Setting %s must be a list of DSS node presets." % F_AUTOMATION_NODES.describe())
-    nodes = tuple(n for n in (read_node_preset(p, F_AUTOMATION_NODES) for p in presets) if n is not None)
+    redactor = context.redactor if context is not None else None
+    ref = read_deployment_ref(reader, F_DEPLOYMENT, F_DEPLOYMENT_TEXT, redactor)
+    nodes = read_node_presets(reader, F_AUTOMATION_NODES, redactor)
     access = reader.choice(F_NODE_ACCESS, ACCESSES, ACCESS_AUTO)
     if access == ACCESS_PRESETS and not nodes:
         raise SettingsError("Setting %s is 'through presets' but %s is empty: add the preset of each Automation "
                             "node." % (F_NODE_ACCESS.describe(), F_AUTOMATION_NODES.describe()))
-    deployer = read_node_preset(reader.raw(F_DEPLOYER), F_DEPLOYER)
-    if context is not None:
-        for node in nodes + ((deployer,) if deployer else ()):
-            context.redactor.add(node.api_key)
     return DeploymentTarget(
-        deployer=deployer,
-        deployment_id=deployment_id,
+        ref=ref,
         node_access=(ACCESS_PRESETS if nodes else ACCESS_DEPLOYER) if access == ACCESS_AUTO else access,
         automation_nodes=nodes,
         quiet_period=float(reader.integer(F_QUIET_PERIOD, default=30, minimum=1, maximum=3600)),
@@ -193,11 +179,8 @@ def _project_target(client, project_key: str, where: str, settings: RunTestsSett
 
 def _deployment_targets(context, settings: RunTestsSettings, caller):
     target = settings.deployment
-    if target.deployer is not None:
-        deployer, deployer_where = context.node_client(target.deployer), "the Deployer at %s" % target.deployer.url
-    else:
-        deployer, deployer_where = context.local_client(), "the Deployer of this node"
-    info = read_deployment(deployer, target.deployment_id, deployer_where)
+    deployer, deployer_where = connect_deployer(context, target.ref)
+    info = read_deployment(deployer, target.ref.deployment_id, deployer_where)
     where = "%s (bundle %s, project %s)" % (info.subject, info.bundle_id, info.deployed_project_key)
     log.info("Testing %s on %d Automation node(s) of infrastructure %s.", where, len(info.nodes), info.infra_id)
     if target.node_access == ACCESS_DEPLOYER:

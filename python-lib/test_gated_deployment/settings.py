@@ -130,6 +130,15 @@ class ConfigReader:
         return _VARIABLE.sub(replace, text)
 
 
+def read_variable_prefix(reader: ConfigReader, field: Field, default: str) -> str:
+    """A prefix for the scenario variables a step sets: letters, digits and '_' only."""
+    prefix = reader.text(field, default=default)
+    if not prefix.replace("_", "").isalnum() or not prefix.isascii():
+        raise SettingsError("Setting %s must contain only letters, digits and '_', got %r."
+                            % (field.describe(), prefix))
+    return prefix
+
+
 def _to_number(value):
     if isinstance(value, bool):
         return None

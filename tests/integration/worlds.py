@@ -1,5 +1,6 @@
 """Simulated DSS estates for the integration tests: a Design node with its Deployer, QA and Production."""
 
+import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -60,3 +61,24 @@ def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1") -> Est
         design.deployer.add_deployment("SHOP-on-prod", published_project_key=PROJECT, infra_id="prod-infra",
                                        bundle_id=bundle)
     return Estate(design=design, qa_nodes=qas, prod=prod)
+
+
+def run_tests_on(node, scenario_ids, project_key=PROJECT, timeout=10.0):
+    """Runs test scenarios directly on a simulated node and waits, on the simulator's state, for them to end."""
+    for sid in scenario_ids:
+        node.run_scenario(project_key, sid)
+    deadline = time.monotonic() + timeout
+    while any(r.running for sid in scenario_ids for r in node.runs(project_key, sid)):
+        if time.monotonic() > deadline:
+            raise AssertionError("test runs did not end within %.0fs" % timeout)
+        time.sleep(0.01)
+
+
+def update_deployment(design, deployment_id, bundle_id, timeout=10.0):
+    """Points a deployment at a bundle and waits for the simulated update to end."""
+    design.deployer.update(deployment_id, bundle_id=bundle_id)
+    deadline = time.monotonic() + timeout
+    while design.deployer.deployment(deployment_id).in_progress:
+        if time.monotonic() > deadline:
+            raise AssertionError("update of %s did not end within %.0fs" % (deployment_id, timeout))
+        time.sleep(0.01)

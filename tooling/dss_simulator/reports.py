@@ -44,8 +44,9 @@ def _properties(parent: ET.Element, **props: Optional[str]) -> None:
 
 
 def _scenario_case(suite: ET.Element, project_key: str, run: Run, now: float) -> Tuple[int, int]:
+    # [U] A per-case timestamp (the run's start) is what lets a gate tell fresh results from stale ones.
     case = ET.SubElement(suite, "testcase", name=run.scenario_id, classname="%s.%s" % (project_key, run.scenario_id),
-                         time=_seconds(run.start, run.end_at(now)))
+                         time=_seconds(run.start, run.end_at(now)), timestamp=clock_iso(run.start))
     _properties(case, runId=run.run_id, outcome=run.outcome_at(now) or "RUNNING")
     return _mark(case, run.outcome_at(now), "Scenario %s (run %s)" % (run.scenario_id, run.run_id))
 
@@ -109,4 +110,4 @@ def last_runs_html(project_key: str, pairs: Sequence[Tuple[SimScenario, Run]], b
 
 
 def clock_iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)

@@ -1,0 +1,185 @@
+"""Updating a deployment to a bundle: wait with a deadline, check health, roll back when asked.
+
+Each function names the deployment and bundle in what it logs and raises. The update start (a POST) is never
+repeated blindly: a conflict means another update runs, which the caller's policy handles.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import List, Optional
+
+import dataikuapi
+import requests
+
+from .deployments import DeploymentInfo, deployer_call
+from .errors import DSSCallError, PluginError
+
+log = logging.getLogger(__name__)
+
+HEALTH_OK = ("HEALTHY",)
+HEALTH_ACCEPTED = ("HEALTHY", "WARNING")
+FUTURE_POLL_SECONDS = 1.0
+CONFLICT_RETRY_SECONDS = 2.0
+
+
+class UpdateBusy(PluginError):
+    """Another update of the deployment is in progress and the policy is not to wait."""
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    timeout: float = 1800.0
+    wait_if_running: bool = True
+    reachable_window: float = 0.0
+
+
+@dataclass
+class UpdateOutcome:
+    ok: bool
+    health: str
+    story: str          # what happened, in one or two sentences
+    messages: List[str]
+
+
+def _handle(deployer, deployment_id):
+    return deployer.get_projectdeployer().get_deployment(deployment_id)
+
+
+def set_bundle(deployer, deployment_id: str, bundle_id: str, where: str):
+    handle = _handle(deployer, deployment_id)
+    what = "Pointing deployment %s at bundle %s" % (deployment_id, bundle_id)
+    settings = deployer_call(what, where, handle.get_settings)
+    settings.bundle_id = bundle_id
+    deployer_call(what, where, settings.save)
+
+
+def current_health(deployer, deployment_id: str, where: str):
+    status = deployer_call("Reading the health of deployment %s" % deployment_id, where,
+                           _handle(deployer, deployment_id).get_status)
+    messages = [m.get("message") or m.get("title") or "" for m in (status.get_health_messages() or [])
+                if isinstance(m, dict)]
+    return str(status.get_health() or "UNKNOWN"), [m for m in messages if m]
+
+
+def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str):
+    handle = _handle(deployer, info.deployment_id)
+    while True:
+        try:
+            return handle.start_update()
+        except DSSCallError as error:
+            # [I] DSS refuses a second update of a deployment while one runs (409 or 400 "already").
+            busy = error.status == 409 or (error.status == 400 and "already" in str(error).lower())
+            if not busy:
+                raise PluginError("Starting the update of %s to bundle %s failed on %s: %s"
+                                  % (info.subject, bundle_id, where, error)) from error
+            if not options.wait_if_running:
+                busy_message = ("Another update of %s is in progress, so bundle %s was not deployed. Wait for it to "
+                                "end, or choose to wait in 'If an update is already running'.")
+                raise UpdateBusy(busy_message % (info.subject, bundle_id)) from error
+            if time.monotonic() > deadline:
+                raise PluginError("Another update of %s was still in progress at the deadline; bundle %s was not "
+                                  "deployed." % (info.subject, bundle_id)) from error
+            log.info("Another update of %s is in progress: waiting for it to end before deploying bundle %s.",
+                     info.subject, bundle_id)
+            time.sleep(CONFLICT_RETRY_SECONDS)
+
+
+def _wait_future(future: dataikuapi.dss.future.DSSFuture, info: DeploymentInfo, bundle_id: str, deadline: float):
+    """Waits for an update future; returns (finished, failure message or '')."""
+    while True:
+        try:
+            state = future.get_state() or {}
+        except DSSCallError as error:
+            # [U] A failed update may surface as an HTTP error on its future.
+            return True, "the update failed: %s" % error
+        if state.get("hasResult"):
+            result = state.get("result") or {}
+            status = str(result.get("status") or "") if isinstance(result, dict) else ""
+            if status == "ERROR":
+                details = "; ".join(str(m.get("message") or m) for m in result.get("messages") or []
+                                    if isinstance(m, dict)) or "no details"
+                return True, "the update ended in ERROR (%s)" % details
+            return True, ""
+        if state.get("alive") is False:
+            # [U] A future that died without a result is a failed update.
+            return True, "the update stopped without a result"
+        if time.monotonic() > deadline:
+            return False, ""
+        time.sleep(FUTURE_POLL_SECONDS)
+
+
+def _wait_reachable(deployer, info: DeploymentInfo, window: float):
+    """After an update, Automation nodes may restart: wait until the Deployer reaches them again."""
+    if window <= 0:
+        return
+    handle = _handle(deployer, info.deployment_id)
+    stop = time.monotonic() + window
+    while True:
+        try:
+            for node in info.nodes:
+                handle.get_testing_status(info.bundle_id, node.node_id)
+            return
+        except (DSSCallError, requests.RequestException) as error:
+            if isinstance(error, DSSCallError) and error.status < 500:
+                return
+            if time.monotonic() > stop:
+                log.warning("The Automation node(s) of %s were still unreachable %.0fs after the update (%s).",
+                            info.subject, window, error)
+                return
+            log.info("Waiting for the Automation node(s) of %s to come back after the update (%s).",
+                     info.subject, error)
+            time.sleep(1.0)
+
+
+def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, where: str) -> UpdateOutcome:
+    """Points the deployment at a bundle, updates it, waits up to the deadline and reads its health."""
+    deadline = time.monotonic() + options.timeout
+    set_bundle(deployer, info.deployment_id, bundle_id, where)
+    log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
+    try:
+        future = _start(deployer, info, bundle_id, options, deadline, where)
+    except PluginError:
+        # Nothing was deployed: leave the settings as they were.
+        set_bundle(deployer, info.deployment_id, info.bundle_id, where)
+        raise
+    finished, failure = _wait_future(future, info, bundle_id, deadline)
+    if not finished:
+        try:
+            future.abort()
+            aborted = "the update was aborted"
+        except (DSSCallError, requests.RequestException) as error:
+            aborted = "aborting the update failed too (%s)" % error
+        health, messages = _health_or_unknown(deployer, info, where)
+        return UpdateOutcome(False, health, "The update of %s to bundle %s did not end within %.0fs; %s. The "
+                             "deployment's settings point at bundle %s and its health is %s."
+                             % (info.subject, bundle_id, options.timeout, aborted, bundle_id, health), messages)
+    _wait_reachable(deployer, info, options.reachable_window)
+    health, messages = _health_or_unknown(deployer, info, where)
+    if failure:
+        return UpdateOutcome(False, health, "Deploying bundle %s to %s failed: %s; health is %s."
+                             % (bundle_id, info.subject, failure, health), messages)
+    if health not in HEALTH_ACCEPTED:
+        return UpdateOutcome(False, health, "After the update to bundle %s, %s is %s%s."
+                             % (bundle_id, info.subject, health, ": " + "; ".join(messages) if messages else ""),
+                             messages)
+    if health == "WARNING":
+        log.warning("%s is in WARNING after the update to bundle %s: %s", info.subject, bundle_id,
+                    "; ".join(messages) or "no details")
+    return UpdateOutcome(True, health, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, health),
+                         messages)
+
+
+def _health_or_unknown(deployer, info: DeploymentInfo, where: str):
+    try:
+        return current_health(deployer, info.deployment_id, where)
+    except (PluginError, requests.RequestException) as error:
+        return "UNKNOWN", ["health could not be read: %s" % error]
+
+
+def is_in_place(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> Optional[str]:
+    """The health when the deployment already runs this bundle and is healthy, else None."""
+    if info.bundle_id != bundle_id:
+        return None
+    health, _ = current_health(deployer, info.deployment_id, where)
+    return health if health in HEALTH_OK else None

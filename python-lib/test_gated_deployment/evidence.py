@@ -1,0 +1,102 @@
+"""Collecting the evidence the gate engine judges: testing status per Automation node for one bundle, and,
+where a node connection exists, per-scenario results from DSS's last-test-runs JUnit report."""
+
+import logging
+import time
+from typing import Dict, List, Optional
+
+import dataikuapi
+
+from .deployments import DeploymentInfo, deployer_call, published_bundles
+from .errors import DSSCallError
+from .gate import GateEvidence, NodeEvidence
+from .junit import parse_report
+
+log = logging.getLogger(__name__)
+
+# How many other published bundles to look at when the gated bundle has no results, to say which one has.
+OTHER_BUNDLES_TO_CHECK = 3
+
+
+def _counts(status) -> Dict[str, int]:
+    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status or {})
+    per_outcome = raw.get("nbScenariosPerOutcome") or {}
+    return {str(k): int(v or 0) for k, v in per_outcome.items()}
+
+
+def _total(status) -> int:
+    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status or {})
+    return int(raw.get("nbTotalRanScenarios") or 0)
+
+
+def last_update_end_ms(deployer: dataikuapi.DSSClient, deployment_id: str) -> Optional[int]:
+    """When the deployment's last update ended (DSS 14.1+), or None when DSS cannot say."""
+    handle = deployer.get_projectdeployer().get_deployment(deployment_id)
+    try:
+        update = handle.get_update().get_raw()
+    except DSSCallError as error:
+        if error.is_not_found:
+            log.info("The Deployer has no update history for deployment %s (it needs DSS 14.1+): results are not "
+                     "checked against the last update.", deployment_id)
+            return None
+        raise
+    end = update.get("endTimestamp") or update.get("startTimestamp")
+    return int(end) if end else None
+
+
+def node_details(client: dataikuapi.DSSClient, project_key: str, bundle_id: Optional[str], evidence: NodeEvidence):
+    """Adds per-scenario results and the list of test scenarios, read on the node itself."""
+    project = client.get_project(project_key)
+    try:
+        evidence.cases = parse_report(project.get_last_test_scenario_runs_report(bundle_id).content)
+    except DSSCallError as error:
+        evidence.notes.append("No per-scenario report from %s (%s): failing scenarios cannot be named."
+                              % (evidence.node, error.detail))
+        return
+    items = project.list_scenarios(as_type="listitems")
+    evidence.expected_tests = sorted(str(i["id"]) for i in items if i.get("markedAsTest") and i.get("active", True))
+
+
+def gather_for_deployment(deployer: dataikuapi.DSSClient, info: DeploymentInfo, bundle_id: str,
+                          node_clients: Optional[Dict[Optional[str], dataikuapi.DSSClient]] = None,
+                          where: str = "the Deployer") -> GateEvidence:
+    handle = deployer.get_projectdeployer().get_deployment(info.deployment_id)
+    nodes: List[NodeEvidence] = []
+    others: Optional[List[str]] = None
+    for node in info.nodes:
+        label = node.label(info.infra_id)
+        what = "Reading the testing status of %s for bundle %s on %s" % (info.subject, bundle_id, label)
+        status = deployer_call(what, where, handle.get_testing_status, bundle_id, node.node_id)
+        evidence = NodeEvidence(node=label, total=_total(status), per_outcome=_counts(status))
+        if evidence.total == 0:
+            if others is None:
+                others = _other_bundles(deployer, info, bundle_id, where)
+            evidence.other_bundle_with_results = next(
+                (b for b in others if _total(deployer_call(what, where, handle.get_testing_status, b,
+                                                           node.node_id))), None)
+        client = (node_clients or {}).get(node.node_id)
+        if client is not None:
+            node_details(client, info.deployed_project_key, bundle_id, evidence)
+        nodes.append(evidence)
+    return GateEvidence(subject=info.subject, bundle_id=bundle_id, nodes=nodes,
+                        last_update_ms=last_update_end_ms(deployer, info.deployment_id),
+                        now_ms=int(time.time() * 1000))
+
+
+def _other_bundles(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> List[str]:
+    candidates = [info.bundle_id] if info.bundle_id != bundle_id else []
+    for published in reversed(published_bundles(deployer, info.published_project_key, where)):
+        if published != bundle_id and published not in candidates:
+            candidates.append(published)
+    return candidates[:OTHER_BUNDLES_TO_CHECK]
+
+
+def gather_for_project(client: dataikuapi.DSSClient, project_key: str, bundle_id: Optional[str],
+                       where: str) -> GateEvidence:
+    """Evidence for a project on a node the step can reach directly (this node or a preset)."""
+    status = deployer_call("Reading the testing status of project %s" % project_key, where,
+                           client.get_project(project_key).get_testing_status, bundle_id)
+    evidence = NodeEvidence(node=where, total=_total(status), per_outcome=_counts(status))
+    node_details(client, project_key, bundle_id, evidence)
+    return GateEvidence(subject="project %s on %s" % (project_key, where), bundle_id=bundle_id, nodes=[evidence],
+                        now_ms=int(time.time() * 1000))

@@ -1,0 +1,9 @@
+# "Deploy bundle" scenario step. DSS runs this file as a script; the logic lives in python-lib.
+import dataiku
+from dataiku.customstep import get_plugin_config, get_step_config
+from dataiku.scenario import Scenario
+from test_gated_deployment.deploy_step import deploy_step
+from test_gated_deployment.step_runtime import run_step
+
+run_step(deploy_step, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
+         dataiku.default_project_key(), dataiku.Folder)

@@ -1,0 +1,137 @@
+"""Assert test status clean, table-driven against the simulator: each case asserts the verdict, and that the
+message names the bundle, the deployment and the node."""
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict
+
+import dataikuapi
+import pytest
+from dss_simulator import ScenarioSpec
+from stepkit import run_plugin_step
+from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
+
+STEP = "assert-test-status"
+TESTS = ["test_1", "test_2", "test_3"]
+
+
+@dataclass
+class Case:
+    name: str
+    setup: Callable
+    verdict: str
+    config: Dict = field(default_factory=dict)
+    qa_nodes: int = 1
+    scenarios: Dict = field(default_factory=dict)
+    with_presets: bool = False
+
+
+def ran_clean(estate):
+    for node in estate.qa_nodes:
+        run_tests_on(node, TESTS)
+
+
+def aborted_one(estate):
+    run_tests_on(estate.qa, ["test_1", "test_2"])
+    estate.qa.run_scenario(PROJECT, "test_3")  # hangs until aborted
+    dataikuapi.DSSClient(estate.qa.url, estate.qa.admin_key).get_project(PROJECT).get_scenario("test_3").abort()
+
+
+def nothing_ran(estate):
+    pass
+
+
+def only_previous_bundle(estate):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.export_bundle(PROJECT, "v2")
+    estate.design.deployer.publish_bundle(PROJECT, "v2")
+    update_deployment(estate.design, "SHOP-on-qa", "v2")
+
+
+def stale_after_update(estate):
+    run_tests_on(estate.qa, TESTS)
+    update_deployment(estate.design, "SHOP-on-qa", "v1")
+
+
+def second_node_fails(estate):
+    estate.qa_nodes[1].project(PROJECT).add_scenario(
+        ScenarioSpec(id="test_2", name="Test 2", marked_as_test=True, duration=0.02, outcome="FAILED"))
+    ran_clean(estate)
+
+
+def one_never_ran(estate):
+    run_tests_on(estate.qa, ["test_1", "test_2"])
+
+
+CASES = [
+    Case("clean", ran_clean, "PASS"),
+    Case("one FAILED", ran_clean, "FAIL", scenarios={"test_2": {"outcome": "FAILED"}}),
+    Case("one ABORTED", aborted_one, "FAIL", scenarios={"test_3": {"hangs": True}}),
+    Case("WARNING allowed", ran_clean, "PASS", scenarios={"test_1": {"outcome": "WARNING"}}),
+    Case("WARNING fails", ran_clean, "FAIL", {"fail_on_warning": True}, scenarios={"test_1": {"outcome": "WARNING"}}),
+    Case("zero results", nothing_ran, "INCONCLUSIVE"),
+    Case("zero results waived", nothing_ran, "INCONCLUSIVE", {"allow_inconclusive": True}),
+    Case("previous bundle only", only_previous_bundle, "INCONCLUSIVE"),
+    Case("stale", stale_after_update, "INCONCLUSIVE", with_presets=True),
+    Case("multi-node, one node fails", second_node_fails, "FAIL", qa_nodes=2),
+    Case("never ran", one_never_ran, "INCONCLUSIVE", with_presets=True),
+    Case("explicit bundle", ran_clean, "PASS", {"bundle_mode": "explicit", "bundle_id": "${bundle_id}"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_verdicts(sim, case):
+    estate = build_estate(sim, make_tests(3, duration=0.02, **case.scenarios), qa_nodes=case.qa_nodes)
+    case.setup(estate)
+    config = {"deployment_id": "SHOP-on-qa"}
+    if case.with_presets:
+        config["automation_nodes"] = [preset_ref(n.node_id) for n in estate.qa_nodes]
+    config.update(case.config)
+    out = run_plugin_step(estate.design, STEP, PROJECT, config, presets=estate.presets(),
+                          variables={"bundle_id": "v1"})
+    assert out.variables["gate_verdict"] == case.verdict, out.log
+    expected_ok = case.verdict == "PASS" or case.config.get("allow_inconclusive")
+    assert out.ok == bool(expected_ok), out.log
+    if case.verdict != "PASS":
+        message = out.log.splitlines()[-1] if not out.ok else " ".join(out.variables["gate_reasons"])
+        bundle = "v2" if case.setup is only_previous_bundle else "v1"
+        assert "bundle %s" % bundle in message and "SHOP-on-qa" in message and "Automation node" in message, message
+    if case.setup is only_previous_bundle:
+        assert "Results exist for bundle v1" in out.log
+    if case.setup is second_node_fails:
+        assert "Automation node qa2" in out.log.splitlines()[-1]
+        assert "Automation node qa1" not in out.log.splitlines()[-1]
+    if case.setup is one_never_ran:
+        assert "test_3 never ran" in out.log.splitlines()[-1]
+    if case.config.get("allow_inconclusive"):
+        assert "WAIVED" in out.log
+
+
+def test_recheck_turns_conclusive_before_the_deadline(sim):
+    estate = build_estate(sim, make_tests(2, duration=1.5))
+    for sid in ("test_1", "test_2"):
+        estate.qa.run_scenario(PROJECT, sid)
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "recheck_until_s": 10,
+                                                         "recheck_interval_s": 1}, presets=estate.presets())
+    assert out.ok, out.log
+    assert out.variables["gate_verdict"] == "PASS"
+    assert "checking again" in out.log
+
+
+def test_recheck_gives_up_at_the_deadline(sim):
+    estate = build_estate(sim, make_tests(2))
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "recheck_until_s": 2,
+                                                         "recheck_interval_s": 1}, presets=estate.presets())
+    assert not out.ok
+    assert out.variables["gate_verdict"] == "INCONCLUSIVE"
+    assert out.log.count("checking again") >= 1
+
+
+def test_project_on_this_node(sim, design):
+    project = design.add_project("LOCAL")
+    project.add_scenario(ScenarioSpec(id="pipeline", name="Pipeline"))
+    project.add_scenario(ScenarioSpec(id="t1", name="T1", marked_as_test=True, duration=0.02, outcome="FAILED"))
+    run_tests_on(design, ["t1"], project_key="LOCAL")
+    out = run_plugin_step(design, STEP, "LOCAL", {"source": "project"})
+    assert not out.ok
+    assert out.variables["gate_verdict"] == "FAIL"
+    assert "t1 FAILED" in out.log.splitlines()[-1] and "project LOCAL" in out.log.splitlines()[-1]
