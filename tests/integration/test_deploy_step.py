@@ -1,0 +1,135 @@
+"""Deploy bundle against the simulator: each case checks the Production deployment's bundle and health after."""
+
+import pytest
+from dss_simulator import ScenarioSpec
+from stepkit import run_plugin_step
+from worlds import PROJECT, build_estate, make_tests, run_tests_on, update_deployment
+
+STEP = "deploy-bundle"
+TESTS = ["test_1", "test_2"]
+
+
+@pytest.fixture
+def estate(sim):
+    """v1 everywhere; v2 published and deployed to QA, where its tests ran clean."""
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    estate.design.export_bundle(PROJECT, "v2")
+    estate.design.deployer.publish_bundle(PROJECT, "v2")
+    update_deployment(estate.design, "SHOP-on-qa", "v2")
+    return estate
+
+
+def deploy(estate, **config):
+    base = {"deployment_id": "SHOP-on-prod", "bundle_id": "v2", "gate_deployment_id": "SHOP-on-qa"}
+    base.update(config)
+    return run_plugin_step(estate.design, STEP, PROJECT, base, presets=estate.presets())
+
+
+def prod(estate):
+    return estate.design.deployer.deployment("SHOP-on-prod")
+
+
+def test_clean_bundle_is_promoted(estate):
+    run_tests_on(estate.qa, TESTS)
+    out = deploy(estate)
+    assert out.ok, out.log
+    assert prod(estate).bundle_id == "v2" and prod(estate).health == "HEALTHY"
+    assert estate.prod.active_bundle(PROJECT) == "v2"
+    assert out.variables["deploy_previous_bundle"] == "v1"
+    assert out.variables["deploy_gate_verdict"] == "PASS"
+    assert out.variables["deploy_outcome"] == "updated"
+
+
+def test_promote_what_qa_runs(estate):
+    run_tests_on(estate.qa, TESTS)
+    out = deploy(estate, bundle_source="from_deployment", source_deployment_id="SHOP-on-qa", bundle_id=None)
+    assert out.ok, out.log
+    assert prod(estate).bundle_id == "v2"
+
+
+def test_refused_when_qa_is_dirty(estate):
+    estate.qa.project(PROJECT).add_scenario(
+        ScenarioSpec(id="test_2", name="T2", marked_as_test=True, duration=0.02, outcome="FAILED"))
+    run_tests_on(estate.qa, TESTS)
+    updates_before = len(prod(estate).updates)
+    out = deploy(estate)
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "Refused" in message and "v2" in message and "SHOP-on-qa" in message and "SHOP-on-prod" in message
+    assert prod(estate).bundle_id == "v1" and prod(estate).settings_bundle_id == "v1"
+    assert len(prod(estate).updates) == updates_before
+    assert out.variables["deploy_gate_verdict"] == ""
+
+
+def test_refused_as_inconclusive_without_qa_results(estate):
+    out = deploy(estate)
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "INCONCLUSIVE" in message and "v2" in message and "Results exist for bundle v1" not in message
+    assert prod(estate).bundle_id == "v1" and prod(estate).settings_bundle_id == "v1"
+
+
+def test_failed_update_is_rolled_back(estate):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.05, health_by_bundle={"v2": "UNHEALTHY"})
+    out = deploy(estate)
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "UNHEALTHY" in message and "rolled back to bundle v1" in message
+    assert prod(estate).bundle_id == "v1" and prod(estate).health == "HEALTHY"
+    assert out.variables["deploy_rolled_back"] is True
+    assert out.variables["deploy_outcome"] == "rolled_back"
+
+
+def test_failed_update_without_rollback(estate):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.05, result="ERROR")
+    out = deploy(estate, rollback=False)
+    assert not out.ok
+    assert "ERROR" in out.log.splitlines()[-1] and "Rollback is off" in out.log.splitlines()[-1]
+    assert prod(estate).bundle_id == "v1" and prod(estate).health == "ERROR"
+
+
+def test_update_past_its_deadline_is_aborted(estate):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=30)
+    out = deploy(estate, update_timeout_s=1, rollback=False)
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "did not end within 1s" in message and "aborted" in message and "settings point at bundle v2" in message
+    assert not prod(estate).in_progress
+    assert prod(estate).bundle_id == "v1"
+
+
+def test_no_op_when_already_deployed(estate):
+    run_tests_on(estate.qa, TESTS)
+    updates_before = len(estate.design.deployer.deployment("SHOP-on-qa").updates)
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "bundle_id": "v2"})
+    assert out.ok, out.log
+    assert "nothing to do" in out.log
+    assert out.variables["deploy_outcome"] == "unchanged"
+    assert len(estate.design.deployer.deployment("SHOP-on-qa").updates) == updates_before
+
+
+def test_unknown_bundle_is_refused_listing_the_published_ones(estate):
+    out = deploy(estate, bundle_id="v9", gate_deployment_id=None)
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "v9 is not published" in message and "v1, v2" in message
+    assert prod(estate).settings_bundle_id == "v1"
+
+
+@pytest.mark.parametrize("policy", ["wait", "fail"])
+def test_update_already_in_progress(estate, policy):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=2.5)
+    estate.design.deployer.update("SHOP-on-prod", bundle_id="v1")
+    out = deploy(estate, if_update_running=policy)
+    if policy == "wait":
+        assert out.ok, out.log
+        assert "in progress" in out.log
+        assert prod(estate).bundle_id == "v2"
+    else:
+        assert not out.ok
+        assert "in progress" in out.log.splitlines()[-1]
+        assert prod(estate).settings_bundle_id == "v1"
