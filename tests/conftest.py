@@ -20,3 +20,13 @@ def sim():
 @pytest.fixture
 def design(sim):
     return sim.add_design_node("design")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the fault-injection ledger when the fault or secrets suites ran."""
+    try:
+        from faultkit import LEDGER
+    except ImportError:
+        return
+    if LEDGER.steps_correct or LEDGER.steps_wrong:
+        terminalreporter.write_line(LEDGER.summary())

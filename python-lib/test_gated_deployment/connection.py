@@ -32,6 +32,16 @@ class TransportPolicy:
     backoff: float = 0.5
     backoff_max: float = 10.0
 
+    @classmethod
+    def within(cls, read_timeout: float, budget: float) -> "TransportPolicy":
+        """A policy whose retries of one call sleep at most `budget` seconds in all."""
+        retries, slept, delay = 0, 0.0, cls.backoff
+        while slept + delay <= budget and retries < 50:
+            slept += delay
+            retries += 1
+            delay = min(delay * 2, cls.backoff_max)
+        return cls(read_timeout=read_timeout, retries=retries)
+
     def retry(self) -> Retry:
         return Retry(
             total=self.retries,

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from .assert_step import read_policy
-from .deploy import UpdateOptions, is_in_place, update_to
+from .deploy import UpdateOptions
 from .deployment_settings import DeploymentRef, connect_deployer, read_deployment_ref, read_node_presets
 from .deployments import published_bundles, read_deployment
 from .errors import PluginError
 from .gate import GatePolicy
-from .gatekeeper import check_deployment_gate, log_verdict
-from .nodes import connect_deployment_nodes
+from .promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
 from .settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 
 log = logging.getLogger(__name__)
@@ -73,6 +72,11 @@ class DeploySettings:
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
         )
 
+    def promotion_options(self) -> PromotionOptions:
+        gate = (GateSpec(self.gate_deployment_id, self.gate_policy, self.gate_nodes)
+                if self.gate_deployment_id else None)
+        return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback)
+
 
 def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:
     """The bundle to deploy; refused before anything changes when it is not published for the project."""
@@ -99,49 +103,12 @@ def deploy_step(context):
     deployer, where = connect_deployer(context, settings.target)
     info = read_deployment(deployer, settings.target.deployment_id, where)
     bundle_id = resolve_bundle(settings, deployer, info, where)
-    previous = info.bundle_id
-    values = {"previous_bundle": previous, "bundle": bundle_id, "deployment": info.deployment_id,
-              "gate_verdict": "", "health": "", "rolled_back": False, "outcome": ""}
-    prefix = settings.variable_prefix
+    record = Promotion.start(info, bundle_id)
     try:
-        if settings.gate_deployment_id:
-            values["gate_verdict"] = _gate(context, settings, deployer, where, bundle_id, info)
-        in_place = None if settings.force else is_in_place(deployer, info, bundle_id, where)
-        if in_place:
-            log.info("%s already runs bundle %s and is %s: nothing to do (tick '%s' to update anyway).",
-                     info.subject, bundle_id, in_place, F_FORCE.label)
-            values.update(health=in_place, outcome="unchanged")
-            return values
-        outcome = update_to(deployer, info, bundle_id, settings.update, where)
-        values["health"] = outcome.health
-        if outcome.ok:
-            log.info(outcome.story)
-            values["outcome"] = "updated"
-            return values
-        values["outcome"] = "failed"
-        if not settings.rollback or previous == bundle_id:
-            raise PluginError(outcome.story + (" Rollback is off: fix the deployment by hand." if not
-                                               settings.rollback else " There is no other bundle to roll back to."))
-        log.warning("%s Rolling back %s to bundle %s.", outcome.story, info.subject, previous)
-        back = update_to(deployer, info, previous, settings.update, where)
-        values.update(rolled_back=True, health=back.health, outcome="rolled_back")
-        raise PluginError("%s It was rolled back to bundle %s: %s" % (
-            outcome.story, previous, back.story if back.ok else "the rollback failed too. " + back.story +
-            " Fix the deployment by hand."))
+        promote(deployer, info, record, settings.promotion_options(), where, context.node_client)
     finally:
-        context.set_variables({"%s_%s" % (prefix, k): v for k, v in values.items()})
-
-
-def _gate(context, settings: DeploySettings, deployer, where: str, bundle_id: str, target_info) -> str:
-    gate_info = read_deployment(deployer, settings.gate_deployment_id, where)
-    node_clients = None
-    if settings.gate_nodes:
-        connected = connect_deployment_nodes(gate_info, list(settings.gate_nodes), context.node_client)
-        node_clients = {c.node.node_id: c.client for c in connected}
-    verdict = check_deployment_gate(deployer, gate_info, bundle_id, settings.gate_policy,
-                                    node_clients=node_clients, where=where)
-    log_verdict(verdict, settings.gate_policy)
-    if verdict.blocks(settings.gate_policy):
-        raise PluginError("Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
-            bundle_id, target_info.subject, verdict.message()))
-    return verdict.status
+        # Set even when a DSS error interrupts the promotion, so that later steps see how far it got.
+        context.set_variables(record.variables(settings.variable_prefix))
+    if record.outcome == UNCHANGED:
+        log.info("Tick '%s' to update anyway.", F_FORCE.label)
+    raise_unless_ok(record)

@@ -3,7 +3,9 @@
 One loop in the calling thread drives every run: each tick makes one scenario-list call per project to see
 which scenarios are still running, and fetches a run's details only when its scenario has stopped. The request
 rate therefore depends on the number of projects and the parallelism, not on the number of scenarios, and a
-run's end is noticed within one tick (at most `poll_max` seconds).
+run's end is noticed within one tick. A tick comes after a tenth of the age of the youngest run in flight
+(between `poll_min` and `poll_max`), so a short run's end is noticed within about 10% of its duration and a
+long run's within `poll_max`, while the request rate stays at most 1/poll_min per project.
 """
 
 import logging
@@ -45,7 +47,7 @@ class RunOptions:
     fail_on_warning: bool = False
     if_running: str = IF_RUNNING_WAIT
     collect_junit: bool = False
-    poll_min: float = 0.2
+    poll_min: float = 0.05
     poll_max: float = 1.0
 
 
@@ -78,7 +80,6 @@ class _Job:
     last_refresh: float = 0.0
     abort_reason: str = ""
     abort_time: float = 0.0
-    first_start: Optional[float] = None
     duration: float = 0.0
     result: Optional[ScenarioResult] = None
 
@@ -106,16 +107,14 @@ class TestRunner:
     def run(self) -> RunSummary:
         start = time.monotonic()
         deadline = start + self.options.deadline if self.options.deadline else None
-        interval = self.options.poll_min
         clean_exit = False
         try:
             while any(job.state != _DONE for job in self.jobs):
-                changed = self._tick(deadline)
+                self._tick(deadline)
                 self._report_progress()
                 if all(job.state == _DONE for job in self.jobs):
                     break
-                interval = self.options.poll_min if changed else min(interval * 1.5, self.options.poll_max)
-                time.sleep(interval)
+                time.sleep(self._interval())
             clean_exit = True
         finally:
             if not clean_exit:
@@ -126,24 +125,28 @@ class TestRunner:
             deadline_exceeded=self._deadline_exceeded,
         )
 
+    def _interval(self) -> float:
+        now = time.monotonic()
+        ages = [now - job.trigger_time for job in self.jobs if job.state in _IN_FLIGHT]
+        youngest = min(ages) if ages else self.options.poll_max * 10
+        return min(self.options.poll_max, max(self.options.poll_min, 0.1 * youngest))
+
     # -- one tick -----------------------------------------------------------------------------------------------
 
-    def _tick(self, deadline: Optional[float]) -> bool:
+    def _tick(self, deadline: Optional[float]):
         try:
-            changed = self._sweep()
+            self._sweep()
             now = time.monotonic()
             if deadline is not None and now > deadline and not self._stop_reason:
                 self._deadline_exceeded = True
                 self._stop("the step deadline of %.0fs passed" % self.options.deadline)
-                changed = True
             for job in self.jobs:
-                changed = self._advance(job, now) or changed
-            changed = self._launch() or changed
+                self._advance(job, now)
+            self._launch()
         except (requests.RequestException, DSSCallError) as error:
             self._on_poll_error(error)
-            return False
+            return
         self._poll_failing_since = None
-        return changed
 
     def _on_poll_error(self, error):
         message = describe_call_error(error, "Following the test runs", "the DSS node")
@@ -159,7 +162,7 @@ class TestRunner:
                 "then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, error)
             ) from error
 
-    def _sweep(self) -> bool:
+    def _sweep(self):
         """One scenario-list call per target that has runs to follow or launch."""
         for index, target in enumerate(self.targets):
             active = [j for j in self.jobs if j.target is target and j.state in _IN_FLIGHT + (_PENDING,)]
@@ -167,45 +170,36 @@ class TestRunner:
                 continue
             items = target.client.get_project(target.project_key).list_scenarios(as_type="listitems")
             self._running_by_target[index] = {str(item["id"]): bool(item.get("running")) for item in items}
-        return False
 
     def _is_running(self, job: _Job) -> Optional[bool]:
         states = self._running_by_target.get(self.targets.index(job.target), {})
         return states.get(job.scenario.id)
 
-    def _advance(self, job: _Job, now: float) -> bool:
+    def _advance(self, job: _Job, now: float):
         if job.state == _WAITING_IDLE:
             if self._stop_reason:
                 self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
-                return True
-            if not self._is_running(job):
+            elif not self._is_running(job):
                 self._trigger(job)
-                return True
-            return False
-        if job.state == _TRIGGERED:
-            return self._follow_trigger(job, now)
-        if job.state in (_RUNNING, _ABORTING):
-            return self._follow_run(job, now)
-        return False
+        elif job.state == _TRIGGERED:
+            self._follow_trigger(job, now)
+        elif job.state in (_RUNNING, _ABORTING):
+            self._follow_run(job, now)
 
-    def _launch(self) -> bool:
-        changed = False
+    def _launch(self):
         for target in self.targets:
             in_flight = sum(1 for j in self.jobs if j.target is target and j.state in _IN_FLIGHT)
             for job in [j for j in self.jobs if j.target is target and j.state == _PENDING]:
                 if self._stop_reason:
                     self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
-                    changed = True
                     continue
                 if in_flight >= self.options.parallelism:
                     break
                 in_flight += 1
-                changed = True
                 if self._is_running(job):
                     self._handle_already_running(job)
                 else:
                     self._trigger(job)
-        return changed
 
     # -- transitions ----------------------------------------------------------------------------------------------
 
@@ -240,8 +234,6 @@ class TestRunner:
             raise PluginError(message or "Starting test scenario %s failed: %s" % (job.label, error)) from error
         job.attempts += 1
         job.state = _TRIGGERED
-        if job.first_start is None:
-            job.first_start = job.trigger_time
         log.info("Started %s (attempt %d).", job.label, job.attempts)
 
     def _adopt_current_run(self, job: _Job) -> bool:
@@ -252,13 +244,11 @@ class TestRunner:
                 job.run = run
                 job.attempts += 1
                 job.state = _RUNNING
-                if job.first_start is None:
-                    job.first_start = job.trigger_time
                 log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
                 return True
         return False
 
-    def _follow_trigger(self, job: _Job, now: float) -> bool:
+    def _follow_trigger(self, job: _Job, now: float):
         run = job.fire.get_scenario_run()
         if run is not None:
             job.run = run
@@ -269,31 +259,31 @@ class TestRunner:
                 # The abort was asked before the run existed: make sure it reaches the run.
                 job.handle.abort()
                 job.state = _ABORTING
-            return True
-        if job.fire.is_cancelled(refresh=True):
+        elif job.fire.is_cancelled(refresh=True):
             job.attempts -= 1
             if job.abort_reason:
                 self._finish(job, NOT_RUN, job.abort_reason)
-                return True
+                return
             log.info("DSS cancelled the run request for %s: the scenario was started by someone else.", job.label)
             self._handle_already_running(job)
-            return True
-        if job.abort_reason and now - job.abort_time > ABORT_GRACE_SECONDS:
+        elif job.abort_reason and now - job.abort_time > ABORT_GRACE_SECONDS:
             self._end_attempt(job, ABORTED, "%s; DSS never started the run" % job.abort_reason)
-            return True
-        return self._check_timeout(job, now)
+        else:
+            self._check_timeout(job, now)
 
-    def _follow_run(self, job: _Job, now: float) -> bool:
+    def _follow_run(self, job: _Job, now: float):
         if job.state == _ABORTING and now - job.abort_time > ABORT_GRACE_SECONDS:
             self._end_attempt(job, ABORTED, "%s; the abort was requested but DSS did not confirm it within %.0fs"
                               % (job.abort_reason, ABORT_GRACE_SECONDS))
-            return True
+            return
         if self._is_running(job) is not False and now - job.last_refresh < DIRECT_REFRESH_SECONDS:
-            return self._check_timeout(job, now)
+            self._check_timeout(job, now)
+            return
         job.run.refresh()
         job.last_refresh = now
         if job.run.running:
-            return self._check_timeout(job, now)
+            self._check_timeout(job, now)
+            return
         outcome = job.run.outcome
         info = job.run.get_info()
         if info.get("start") and info.get("end"):
@@ -301,15 +291,12 @@ class TestRunner:
         else:
             job.duration += now - job.trigger_time
         self._end_attempt(job, outcome, job.abort_reason)
-        return True
 
-    def _check_timeout(self, job: _Job, now: float) -> bool:
+    def _check_timeout(self, job: _Job, now: float):
         if job.abort_reason or job.state not in (_TRIGGERED, _RUNNING):
-            return False
+            return
         if now - job.trigger_time > self.options.scenario_timeout:
             self._request_abort(job, "timed out after %.0fs and was aborted" % self.options.scenario_timeout)
-            return True
-        return False
 
     def _request_abort(self, job: _Job, reason: str):
         log.warning("Aborting %s: %s.", job.label, reason)

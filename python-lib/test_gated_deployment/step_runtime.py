@@ -19,6 +19,17 @@ from .settings import ConfigReader, Field, NodeSettings, merge_step_config, read
 
 log = logging.getLogger("test_gated_deployment")
 
+F_HTTP_TIMEOUT = Field("http_timeout_s", "DSS answer timeout (s)")
+F_RETRY_BUDGET = Field("retry_budget_s", "Retry budget per call (s)")
+
+
+def read_policy(reader: ConfigReader) -> TransportPolicy:
+    """The transport policy set in a component's advanced settings (the same two fields on every component)."""
+    return TransportPolicy.within(
+        read_timeout=float(reader.integer(F_HTTP_TIMEOUT, default=60, minimum=1, maximum=3600)),
+        budget=float(reader.integer(F_RETRY_BUDGET, default=60, minimum=0, maximum=3600)),
+    )
+
 
 @dataclass
 class StepContext:
@@ -83,12 +94,13 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         variables = dict(scenario.get_all_variables() or {})
+        reader = ConfigReader(config, variables)
         context = StepContext(
-            reader=ConfigReader(config, variables),
+            reader=reader,
             variables=variables,
             project_key=project_key,
             redactor=redactor,
-            policy=TransportPolicy(),
+            policy=read_policy(reader),
             _local_client_factory=local_client_factory,
             _set_variables=scenario.set_scenario_variables,
             _folder_factory=folder_factory,

@@ -1,5 +1,6 @@
 """An HTTP-level simulator of the DSS public API subset the plugin uses (see README.md in this folder)."""
 
+from .engine import InstalledPlugin, StepEngine, plugin_step_type
 from .errors import DSSError
 from .node import Node
 from .project import BundleSnapshot, SimProject
@@ -11,12 +12,15 @@ from .step_context import StepContext
 __all__ = [
     "BundleSnapshot",
     "DSSError",
+    "InstalledPlugin",
     "Node",
     "Run",
     "ScenarioSpec",
     "SimProject",
     "Simulator",
     "StepContext",
+    "StepEngine",
     "StepRun",
     "TriggerFire",
+    "plugin_step_type",
 ]

@@ -106,11 +106,9 @@ def run_scenario(call: Call, project_key: str, scenario_id: str) -> Dict[str, An
 def abort_scenario(call: Call, project_key: str, scenario_id: str) -> Dict[str, Any]:
     project = call.node.checked_project(call.principal, project_key)
     project.scenario(scenario_id)
-    now = clock.now()
-    run = project.current_run(scenario_id, now)
+    run = project.current_run(scenario_id, clock.now())
     if run is not None:  # "does nothing if the scenario is not currently running"
-        run.stop("ABORTED", now)
-        run.add_log("Run aborted by %s" % call.user)
+        call.node.abort_run(run, call.user)  # a step-based run: SIGTERM to its running step, no later step
     return {}  # [I] some JSON: the client parses the answer of abort()
 
 

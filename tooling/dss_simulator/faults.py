@@ -17,6 +17,8 @@ class Fault:
     drop: bool = False
     retry_after: Optional[float] = None
     body: Optional[str] = None
+    drop_after: bool = False
+    used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and self.path_contains in path and (self.method is None or self.method == method)
@@ -31,11 +33,12 @@ class Faults:
 
     def add(self, path_contains: str = "", method: Optional[str] = None, status: int = 502, times: int = 1,
             delay: float = 0.0, drop: bool = False, retry_after: Optional[float] = None,
-            body: Optional[str] = None) -> Fault:
-        """`drop=True` closes the connection without an answer; `delay` sleeps first (then fails, or with
-        `status=0` answers normally: a slow answer)."""
+            body: Optional[str] = None, drop_after: bool = False) -> Fault:
+        """`drop=True` closes the connection without an answer; `drop_after=True` does the request's work first,
+        then closes the connection without an answer (the action happened, the caller cannot know); `delay`
+        sleeps first (then fails, or with `status=0` answers normally: a slow answer)."""
         fault = Fault(path_contains, method.upper() if method else None, status, times, delay, drop, retry_after,
-                      body)
+                      body, drop_after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -45,12 +48,19 @@ class Faults:
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.times -= 1
+                    fault.used += 1
                     return fault
         return None
 
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    @property
+    def injected(self) -> int:
+        """How many requests a fault has hit so far."""
+        with self._lock:
+            return sum(f.used for f in self._faults)
 
     @property
     def pending(self) -> int:

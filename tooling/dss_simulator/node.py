@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from . import api_internal, api_projects, api_scenarios, clock, errors
 from .auth import AuthRegistry, Principal
+from .engine import InstalledPlugin, StepEngine
 from .faults import Faults
 from .futures import Futures
 from .project import BundleSnapshot, SimProject
@@ -45,6 +48,9 @@ class Node:
         self._sync_hooks: List[Callable[[], None]] = []
         self._down_until = 0.0
         self._runner_threads: List[threading.Thread] = []
+        self.plugins: Dict[str, InstalledPlugin] = {}  # plugin id -> folder, for plugin steps (`install_plugin`)
+        self.plugin_presets: Dict[str, Dict[str, Any]] = {}  # preset name -> flat dict of its params
+        self.engine = StepEngine(self)
         self._server = ServerThread(App(self, self._router()))
 
     def _router(self) -> Router:
@@ -146,6 +152,60 @@ class Node:
         with self.lock:
             return self.fire(self.project(project_key), scenario_id, params or {}, user)
 
+    def install_plugin(self, plugin_root: Path, plugin_id: str,
+                       plugin_config: Optional[Dict[str, Any]] = None) -> InstalledPlugin:
+        """Make the plugin in `plugin_root` (with `python-steps/<stepId>/step.py`) available to step-based scenarios
+        of this node as steps of type `pystep_<plugin_id>_<stepId>`. `plugin_config`: plugin.json params."""
+        root = Path(plugin_root).resolve()
+        if not root.is_dir():
+            raise ValueError("Plugin folder %s does not exist" % root)
+        with self.lock:
+            plugin = InstalledPlugin(plugin_id, root, dict(plugin_config or {}))
+            self.plugins[plugin_id] = plugin
+            return plugin
+
+    def abort_run(self, run: Run, user: str = "admin") -> bool:
+        """Abort a run, as `POST .../abort` does: it ends ABORTED now; a step-based run's step process gets SIGTERM
+        and no later step starts. False if the run had already ended."""
+        with self.lock:
+            stopped = run.stop("ABORTED")
+            if stopped:
+                run.add_log("Run aborted by %s" % user)
+            self.engine.abort(run.run_id)
+        return stopped
+
+    def abort_scenario(self, project_key: str, scenario_id: str, user: str = "admin") -> bool:
+        """Abort the current run of a scenario, if any (control API twin of `POST .../abort`)."""
+        with self.lock:
+            run = self.project(project_key).current_run(scenario_id, clock.now())
+            return run is not None and self.abort_run(run, user)
+
+    def wait_for_run(self, project_key: str, scenario_id: str, run_id: Optional[str] = None,
+                     timeout: float = 5.0) -> Run:
+        """Wait until a run (default: the latest of the scenario) has ended and, for a step-based run, its worker
+        is done (its step processes have exited). Raises TimeoutError past `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            project = self.project(project_key)
+            if run_id is None:
+                runs = project.all_runs(scenario_id)
+                if not runs:
+                    raise ValueError("Scenario %s.%s has no run" % (project_key, scenario_id))
+                run = runs[-1]
+            else:
+                run = project.find_run(scenario_id, run_id)
+        er = self.engine.get(run.run_id)
+        if er is not None and not er.done.wait(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError("Run %s of %s.%s still running its steps after %.1fs"
+                               % (run.run_id, project_key, scenario_id, timeout))
+        while not run.finished():
+            if time.monotonic() > deadline:
+                raise TimeoutError("Run %s of %s.%s not finished after %.1fs"
+                                   % (run.run_id, project_key, scenario_id, timeout))
+            time.sleep(0.01)
+        self.sync()
+        return run
+
     def issue_ticket(self, user: str = "admin", projects: Optional[Iterable[str]] = None) -> str:
         """A ticket not bound to a scenario run (what a macro process gets); the scenario tintercom calls refuse it."""
         return self.auth.add_ticket(user, None, projects)
@@ -171,10 +231,17 @@ class Node:
 
     # ----------------------------------------------------------------------------- used by the API modules
     def fire(self, project: SimProject, scenario_id: str, params: Dict[str, Any], user: str) -> Any:
-        """Fire a manual trigger (lock held) and start the scenario's runner thread if it has one."""
+        """Fire a manual trigger (lock held). The run goes to the scenario's runner if it has one, else to the step
+        engine if its settings have steps (`SimScenario.executed_steps`), else it follows the timed model."""
         fire = project.fire(scenario_id, params, user, clock.now(), self.trigger_latency)
-        if fire.run is not None and project.scenario(scenario_id).spec.runner is not None:
-            self._launch_runner(project.scenario(scenario_id).spec.runner, fire.run)
+        if fire.run is not None:
+            sc = project.scenario(scenario_id)
+            if sc.spec.runner is not None:
+                self._launch_runner(sc.spec.runner, fire.run)
+            else:
+                steps = sc.executed_steps  # a copy taken now: editing the scenario does not change this run
+                if steps:
+                    self.engine.launch(fire.run, steps)
         return fire
 
     def _launch_runner(self, runner: Callable[..., Optional[str]], run: Run) -> None:
@@ -217,6 +284,7 @@ class Node:
         return max(0.0, self._down_until - clock.now())
 
     def close(self) -> None:
+        self.engine.close()  # first: step processes may still be calling this node
         self._server.stop()
         for thread in self._runner_threads:
             thread.join(timeout=1)

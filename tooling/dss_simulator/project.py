@@ -41,6 +41,21 @@ class SimScenario:
     def tags(self) -> List[str]:
         return list(self.settings.get("tags") or [])
 
+    @property
+    def executed_steps(self) -> List[Any]:
+        """A copy of the steps the step engine runs when this scenario is triggered; [] means no engine.
+
+        The engine runs a step-based scenario whose settings have `params.steps`, unless its spec has a `runner`
+        or `execute_steps=False` (then the steps are only shown in the settings).
+        """
+        if self.spec.runner is not None or not self.spec.execute_steps:
+            return []
+        if self.settings.get("type", shapes.SCENARIO_TYPE) != shapes.SCENARIO_TYPE:
+            return []  # [I] a custom_python scenario runs its script, which the simulator does not model
+        params = self.settings.get("params")
+        steps = params.get("steps") if isinstance(params, dict) else None
+        return copy.deepcopy(list(steps)) if isinstance(steps, list) else []
+
 
 @dataclass
 class BundleSnapshot:
@@ -122,7 +137,7 @@ class SimProject:
         attempt = self.attempts.get(scenario_id, 0) + 1
         self.attempts[scenario_id] = attempt
         start = now + latency
-        timed = not (open_ended or sc.spec.hangs or sc.spec.runner is not None)
+        timed = not (open_ended or sc.spec.hangs or sc.spec.runner is not None or sc.executed_steps)
         duration = sc.spec.duration if timed else None
         run = Run(
             run_id=self._ids.make(start), project_key=self.key, scenario_id=scenario_id, scenario_name=sc.name,

@@ -15,9 +15,12 @@ class ScenarioSpec:
     - `duration`: seconds a run lasts (wall clock); `hangs=True`: a run never ends until aborted.
     - `outcome`, `outcomes_by_bundle`: a run ends with `outcomes_by_bundle.get(active_bundle, outcome)`.
     - `fail_first`: the first N runs of this scenario on a node end FAILED (a flaky test).
-    - `steps`: raw step dicts shown in the settings (`params.steps`); they are not executed.
+    - `steps`: raw step dicts for the settings (`params.steps`). When the settings have steps, a run executes
+      them with the step engine (`engine.py`) instead of the timed model; `duration`, `outcome*`, `fail_first` and
+      `hangs` then do not apply.
+    - `execute_steps=False`: the steps are only shown in the settings; runs follow the timed model.
     - `runner`: optional callable(StepContext) -> outcome|None run in a thread for each run instead of the timed
-      model (the hook a step-based engine plugs into); an exception means FAILED.
+      model or the step engine; an exception means FAILED.
     """
 
     id: str
@@ -33,6 +36,7 @@ class ScenarioSpec:
     steps: Sequence[Mapping[str, Any]] = ()
     run_as: Optional[str] = None
     runner: Optional[Callable[..., Optional[str]]] = None
+    execute_steps: bool = True
 
     def __post_init__(self) -> None:
         bad = [o for o in [self.outcome, *self.outcomes_by_bundle.values()] if o not in OUTCOMES]

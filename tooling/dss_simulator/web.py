@@ -124,7 +124,10 @@ class App:
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
-            if fault.drop:
+            if fault.drop_after:
+                self.node.sync()
+                self._dispatch(request, user)
+            if fault.drop or fault.drop_after:
                 sock = environ.get("werkzeug.socket")
                 if sock is not None:
                     sock.shutdown(socket.SHUT_RDWR)

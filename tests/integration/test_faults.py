@@ -1,0 +1,153 @@
+"""Fault injection against the simulator: transient faults are ridden out, permanent ones fail at once, no run
+is started twice and none is left running. Every test records what it saw in the ledger printed at the end."""
+
+import time
+
+import pytest
+from dss_simulator import ScenarioSpec
+from dss_simulator.step_runner import start_step
+from faultkit import LEDGER
+from stepkit import PIPELINE, ROOT, run_plugin_step
+from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
+
+STEP = "run-test-scenarios"
+TESTS = ["test_1", "test_2", "test_3"]
+
+
+def qa_config(estate, **extra):
+    config = {"target": "deployment", "deployment_id": "SHOP-on-qa", "parallelism": 3,
+              "automation_nodes": [preset_ref("qa")], "retry_budget_s": 30}
+    config.update(extra)
+    return config
+
+
+def duplicates(node, scenario_ids, expected_runs=1):
+    return sum(max(0, len(node.runs(PROJECT, sid)) - expected_runs) for sid in scenario_ids)
+
+
+def check(name, estate, out, expect_ok, faults, node=None):
+    node = node or estate.qa
+    dup = duplicates(node, TESTS)
+    left = len(node.active_runs())
+    correct = out.ok == expect_ok and dup == 0 and left == 0
+    LEDGER.record(name, correct, faults=faults, duplicates=dup, left_active=left)
+    assert out.ok == expect_ok, out.log
+    assert dup == 0 and left == 0
+
+
+@pytest.fixture
+def estate(sim):
+    return build_estate(sim, make_tests(3, duration=0.05), with_prod=False)
+
+
+def test_bursts_of_502_and_503(estate):
+    estate.qa.faults.add(path_contains="/scenarios/", method="GET", status=502, times=4)
+    estate.qa.faults.add(path_contains="/get-run-for-trigger", status=503, times=3)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    check("5xx bursts", estate, out, True, estate.qa.faults.injected)
+    assert estate.qa.faults.injected == 7
+
+
+def test_429_with_retry_after_is_honoured(estate):
+    estate.qa.faults.add(path_contains="/scenarios/", method="GET", status=429, times=1, retry_after=1)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    check("429", estate, out, True, estate.qa.faults.injected)
+    hits = [r for r in estate.qa.requests if r.path.endswith("/scenarios/") and r.method == "GET"]
+    assert hits[0].status == 429 and hits[1].time - hits[0].time >= 0.9
+
+
+def test_dropped_connections_on_reads(estate):
+    estate.qa.faults.add(path_contains="/scenarios/", method="GET", drop=True, times=2)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    check("dropped reads", estate, out, True, estate.qa.faults.injected)
+
+
+def test_run_request_dropped_after_dss_started_the_run(estate):
+    # The POST reached DSS and started the run, then the answer was lost: the step must follow that run, not
+    # start a second one.
+    estate.qa.faults.add(path_contains="/test_2/run", method="POST", drop_after=True, times=1)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    check("POST dropped after the work", estate, out, True, estate.qa.faults.injected)
+    assert len(estate.qa.runs(PROJECT, "test_2")) == 1
+    assert "checking whether DSS started it anyway" in out.log
+
+
+def test_run_request_dropped_before_dss_saw_it(estate):
+    estate.qa.faults.add(path_contains="/test_2/run", method="POST", drop=True, times=1)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    check("POST dropped before the work", estate, out, True, estate.qa.faults.injected)
+    assert len(estate.qa.runs(PROJECT, "test_2")) == 1
+
+
+def test_slow_answers_beyond_the_read_timeout_are_retried(estate):
+    estate.qa.faults.add(path_contains="/scenarios/", method="GET", status=0, delay=2.5, times=1)
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate, http_timeout_s=1),
+                          presets=estate.presets())
+    check("slow answer", estate, out, True, estate.qa.faults.injected)
+
+
+def test_node_down_for_ten_seconds_after_an_update(sim):
+    estate = build_estate(sim, make_tests(3, duration=0.05), with_prod=False)
+    estate.design.export_bundle(PROJECT, "v2")
+    estate.design.deployer.publish_bundle(PROJECT, "v2")
+    estate.design.deployer.set_update_behaviour("SHOP-on-qa", duration=0.05, node_down_for=10.0)
+    update_deployment(estate.design, "SHOP-on-qa", "v2")
+    started = time.monotonic()
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=estate.presets())
+    refused = sum(1 for r in estate.qa.requests if r.status == 503)
+    check("node restarting for 10 s", estate, out, True, refused)
+    assert refused >= 1 and time.monotonic() - started >= 9
+
+
+def test_403_on_one_project_fails_at_once(sim):
+    estate = build_estate(sim, make_tests(3), with_prod=False)
+    estate.qa.add_api_key("limited-key", user="tester", projects={"OTHER"})
+    presets = estate.presets()
+    presets["qa"] = {"url": estate.qa.url, "api_key": "limited-key"}
+    started = time.monotonic()
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate), presets=presets)
+    check("403", estate, out, False, 1)
+    message = out.log.splitlines()[-1]
+    assert "403" in message and "SHOP" in message and "rights" in message
+    assert time.monotonic() - started < 5
+    assert sum(1 for r in estate.qa.requests if r.status == 403) == 1  # not retried
+
+
+def test_sigterm_aborts_the_runs_the_step_started(sim):
+    estate = build_estate(sim, make_tests(3, duration=30.0), with_prod=False)
+    ctx = estate.design.start_step_context(PROJECT, PIPELINE)
+    process = start_step(ROOT / "python-steps" / STEP, raw_config=qa_config(estate), presets=estate.presets(),
+                         backend_url=estate.design.url, ticket=ctx.ticket, project_key=PROJECT)
+    deadline = time.monotonic() + 20
+    while len(estate.qa.active_runs()) < 3:
+        assert time.monotonic() < deadline, process.current_log()
+        time.sleep(0.05)
+    process.terminate()
+    result = process.wait(timeout=30)
+    ctx.finish("ABORTED")
+    left = len(estate.qa.active_runs())
+    aborted = [r.outcome for sid in TESTS for r in estate.qa.runs(PROJECT, sid)]
+    LEDGER.record("SIGTERM", result.exit_code != 0 and left == 0, faults=1, left_active=left)
+    assert result.exit_code != 0
+    assert left == 0 and aborted == ["ABORTED"] * 3
+    assert "Aborted test_1" in result.log and "The step was aborted" in result.log
+
+
+def test_step_deadline_aborts_the_runs_in_flight(estate):
+    estate.qa.project(PROJECT).add_scenario(
+        ScenarioSpec(id="test_3", name="T3", marked_as_test=True, hangs=True))
+    out = run_plugin_step(estate.design, STEP, PROJECT, qa_config(estate, deadline_s=1), presets=estate.presets())
+    check("step deadline", estate, out, False, 0)
+    assert "deadline" in out.log.splitlines()[-1]
+    assert [r.outcome for r in estate.qa.runs(PROJECT, "test_3")] == ["ABORTED"]
+
+
+def test_results_survive_faults_in_the_gate(sim):
+    estate = build_estate(sim, make_tests(3, duration=0.02), with_prod=False)
+    run_tests_on(estate.qa, TESTS)
+    estate.design.faults.add(path_contains="/testing-status", status=502, times=2)
+    out = run_plugin_step(estate.design, "assert-test-status", PROJECT, {"deployment_id": "SHOP-on-qa"},
+                          presets=estate.presets())
+    LEDGER.record("gate under 502", out.ok, faults=estate.design.faults.injected)
+    assert out.ok, out.log
+    assert out.variables["gate_verdict"] == "PASS"

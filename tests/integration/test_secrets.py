@@ -1,0 +1,65 @@
+"""A canary API key goes through every step failure path (and a success path with reports): it must never
+appear in a log, a message, a scenario variable or a report."""
+
+import pytest
+from faultkit import LEDGER
+from stepkit import run_plugin_step
+from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on
+
+CANARY = "dkuaps-CANARY-7f3e9b1c5a"
+
+
+def canary_preset(estate, node, registered):
+    if registered:
+        node.add_api_key(CANARY, user="canary")
+    return {"url": node.url, "api_key": CANARY}
+
+
+CASES = [
+    ("run tests: key refused (401)", "run-test-scenarios",
+     {"target": "deployment", "deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("canary")]}, "qa", False),
+    ("run tests: key without rights (403)", "run-test-scenarios",
+     {"target": "deployment", "deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("canary")]}, "qa", "403"),
+    ("run tests: a test fails, reports saved", "run-test-scenarios",
+     {"target": "deployment", "deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("canary")],
+      "report_folder": "reports"}, "qa", True),
+    ("assert: Deployer key refused", "assert-test-status",
+     {"deployment_id": "SHOP-on-qa", "deployer": preset_ref("canary")}, "design", False),
+    ("assert: node key refused", "assert-test-status",
+     {"deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("canary")]}, "qa", False),
+    ("assert: gate fails, report saved", "assert-test-status",
+     {"deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("canary")], "report_folder": "reports"},
+     "qa", True),
+    ("deploy: Deployer key refused", "deploy-bundle",
+     {"deployment_id": "SHOP-on-prod", "bundle_id": "v1", "deployer": preset_ref("canary")}, "design", False),
+    ("deploy: gate node key refused", "deploy-bundle",
+     {"deployment_id": "SHOP-on-prod", "bundle_id": "v1", "gate_deployment_id": "SHOP-on-qa", "force_update": True,
+      "gate_automation_nodes": [preset_ref("canary")]}, "qa", False),
+    ("deploy: gate refuses", "deploy-bundle",
+     {"deployment_id": "SHOP-on-prod", "bundle_id": "v1", "gate_deployment_id": "SHOP-on-qa", "force_update": True,
+      "deployer": preset_ref("canary")}, "design", True),
+    ("bad preset URL", "run-test-scenarios",
+     {"target": "deployment", "deployment_id": "SHOP-on-qa", "automation_nodes": [preset_ref("badurl")]}, "qa", True),
+]
+
+
+@pytest.mark.parametrize("name, step, config, node_name, registered", CASES, ids=[c[0] for c in CASES])
+def test_canary_key_never_leaks(sim, tmp_path, name, step, config, node_name, registered):
+    estate = build_estate(sim, make_tests(3, duration=0.02, test_2={"outcome": "FAILED"}))
+    run_tests_on(estate.qa, ["test_1", "test_2", "test_3"])
+    node = estate.design if node_name == "design" else estate.qa
+    presets = estate.presets()
+    if registered == "403":
+        node.add_api_key(CANARY, user="canary", projects={"OTHER"})
+        presets["canary"] = {"url": node.url, "api_key": CANARY}
+    else:
+        presets["canary"] = canary_preset(estate, node, registered)
+    presets["badurl"] = {"url": "ftp://%s@qa.example" % CANARY, "api_key": CANARY}
+    out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets,
+                          extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
+    texts = [out.log, repr(out.variables)]
+    texts += [p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()]
+    leaks = sum(text.count(CANARY) for text in texts)
+    LEDGER.record("canary: " + name, leaks == 0 and not out.ok, leaks=leaks)
+    assert not out.ok, out.log
+    assert leaks == 0, out.log
