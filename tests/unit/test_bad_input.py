@@ -43,7 +43,8 @@ def bad_values(param):
     if kind == "STRINGS":
         return [[{"a": 1}], "${undefined_variable}"]
     if kind == "PRESET":
-        return [{"url": "", "api_key": "k"}, {"url": "qa.example", "api_key": "k"}, {"url": "https://qa", "api_key": ""}]
+        return [{"url": "", "api_key": "k"}, {"url": "qa.example", "api_key": "k"},
+                {"url": "https://qa", "api_key": ""}]
     if kind == "PRESETS":
         return [[{"url": "https://qa/some/path", "api_key": "k"}], "not a list"]
     if kind in ("STRING", "MANAGED_FOLDER"):

@@ -13,6 +13,7 @@ import keyword
 import re
 from pathlib import Path
 
+import build_plugin
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,23 +60,12 @@ MODEL_REF_RES = (
 # --- loading ---------------------------------------------------------------------------------------------------
 
 
-def _no_duplicate_keys(pairs):
-    keys = [k for k, _ in pairs]
-    dupes = sorted({k for k in keys if keys.count(k) > 1})
-    if dupes:
-        raise ValueError(f"duplicate keys {dupes}")
-    return dict(pairs)
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def load_strict_json(path: Path):
     """Strict JSON: DSS tolerates comments, but the build and standard tools do not (reference §1.1)."""
-    return json.loads(
-        path.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
-    )
+    try:
+        return build_plugin.load_strict_json(path)
+    except build_plugin.BuildError as error:
+        raise ValueError(str(error)) from error
 
 
 def discover_descriptors(root: Path) -> list[Path]:

@@ -373,7 +373,7 @@ class StepEngine:
             return step_runner.start_step(
                 step_dir, raw_config=raw_config, presets=presets, plugin_params=plugin.config,
                 backend_url=self.node.url, ticket=ctx.ticket, project_key=run.project_key,
-                extra_env={"DKU_CURRENT_SCENARIO_TRIGGER_FILE": trigger_file})
+                extra_env=dict(self.node.step_env, DKU_CURRENT_SCENARIO_TRIGGER_FILE=trigger_file))
 
         try:
             proc = er.start_process(start)

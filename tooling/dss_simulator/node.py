@@ -50,6 +50,8 @@ class Node:
         self._runner_threads: List[threading.Thread] = []
         self.plugins: Dict[str, InstalledPlugin] = {}  # plugin id -> folder, for plugin steps (`install_plugin`)
         self.plugin_presets: Dict[str, Dict[str, Any]] = {}  # preset name -> flat dict of its params
+        # Extra environment for plugin step processes, e.g. DKU_STANDIN_FOLDERS_ROOT for managed folders.
+        self.step_env: Dict[str, str] = {}
         self.engine = StepEngine(self)
         self._server = ServerThread(App(self, self._router()))
 

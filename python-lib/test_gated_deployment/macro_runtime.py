@@ -1,0 +1,96 @@
+"""What every runnable.py shares: secret-free logging, settings, DSS clients, and one clear failure message.
+
+A macro gets the same `StepContext` as a step (settings reader, redactor, transport policy, clients), minus what
+only a scenario has: a macro runs outside any scenario run, so it has no scenario variables and no step folder.
+Like `step_runtime`, this module imports nothing from DSS: each runnable.py passes `dataiku.api_client` in.
+"""
+
+import logging
+import signal
+import threading
+from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
+
+import dataikuapi
+
+from .errors import PluginError, StepInterrupted
+from .redaction import Redactor
+from .settings import ConfigReader, secrets_in
+from .step_runtime import StepContext, _raise_interrupted, configure_logging, read_policy
+
+log = logging.getLogger("test_gated_deployment")
+
+
+class MacroFailure(Exception):
+    """The one line DSS shows when a macro fails: it names the object and the next action, and holds no secret."""
+
+
+def _outside_scenario(*args, **kwargs):
+    raise RuntimeError("A macro runs outside any scenario: it has no scenario variables and no step folder.")
+
+
+def ui_path(*parts: str) -> str:
+    """A site-relative link into the DSS UI. A macro does not know the DSS URL, but its HTML is shown by DSS."""
+    return "/" + "/".join(quote(str(part), safe="") for part in parts)
+
+
+class MacroRuntime:
+    """One macro run: its context, built on first use, and the translation of failures into MacroFailure."""
+
+    def __init__(self, project_key: str, config: Dict[str, Any],
+                 local_client_factory: Callable[[], dataikuapi.DSSClient]):
+        self.project_key = project_key
+        self._config = dict(config or {})
+        # DSS hands presets over resolved: their keys are in the config and must be masked from the start.
+        self.redactor = Redactor(secrets_in(self._config))
+        self._local_client_factory = local_client_factory
+        self._context: Optional[StepContext] = None
+        configure_logging(self.redactor)
+        if threading.current_thread() is threading.main_thread():
+            # [I] Aborting a macro stops its process; SIGTERM lets the test runner abort the runs it started.
+            signal.signal(signal.SIGTERM, _raise_interrupted)
+
+    def _build_context(self) -> StepContext:
+        if self._context is None:
+            reader = ConfigReader(self._config)
+            self._context = StepContext(
+                reader=reader,
+                variables={},
+                project_key=self.project_key,
+                redactor=self.redactor,
+                policy=read_policy(reader),
+                _local_client_factory=self._local_client_factory,
+                _set_variables=_outside_scenario,
+                _folder_factory=_outside_scenario,
+            )
+        return self._context
+
+    def call(self, logic: Callable[..., Any], *args) -> Any:
+        """Runs `logic(context, *args)`; any failure becomes a MacroFailure with one secret-free message.
+
+        The original exception is not chained (`from None`): DSS shows the traceback, which would otherwise
+        repeat the unmasked original.
+        """
+        try:
+            result = logic(self._build_context(), *args)
+            # Defence in depth: no page a macro returns may hold a key, whatever went into it.
+            return self.redactor.mask(result) if isinstance(result, str) else result
+        except PluginError as error:
+            message = str(error)
+        except StepInterrupted:
+            message = "The macro was aborted. The log says what it had done; every test run it started was aborted."
+        except Exception as error:  # noqa: BLE001 - the last line of defence must catch everything
+            log.exception("Unexpected error")
+            message = ("Unexpected error: %s: %s. The macro log has the details; please report it if it persists."
+                       % (type(error).__name__, error))
+        raise MacroFailure(self.redactor.mask(message)) from None
+
+    def attempt(self, logic: Callable[..., Any], *args) -> Any:
+        """`call`, but None on failure: for `get_progress_target`, whose failure `run` then reports again.
+
+        [U] Whether DSS reports an exception from get_progress_target as cleanly as one from run is not known.
+        """
+        try:
+            return self.call(logic, *args)
+        except MacroFailure:
+            return None

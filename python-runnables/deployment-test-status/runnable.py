@@ -1,0 +1,17 @@
+# "Deployment test status" macro. DSS loads this file and runs its one Runnable subclass; the logic is in python-lib.
+import dataiku
+from dataiku.runnables import Runnable
+from test_gated_deployment.macro_runtime import MacroRuntime
+from test_gated_deployment.macro_status import deployment_status
+
+
+class DeploymentTestStatusMacro(Runnable):
+    def __init__(self, project_key, config, plugin_config):
+        super().__init__(project_key, config, plugin_config)
+        self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
+
+    def get_progress_target(self):
+        return None
+
+    def run(self, progress_callback):
+        return self.runtime.call(deployment_status)
