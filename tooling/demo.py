@@ -9,8 +9,10 @@ Usage: python tooling/demo.py [--out DIR]   (default DIR: demo-output/)
 """
 
 import argparse
+import re
 import shutil
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,13 @@ for _path in (ROOT / "tooling", ROOT / "python-lib"):
 import dataikuapi  # noqa: E402
 from dss_simulator import ScenarioSpec, Simulator  # noqa: E402
 from dss_simulator.macro_runner import run_macro  # noqa: E402
+from test_gated_deployment.macro_create_scenario import find_scenario  # noqa: E402
 
 PLUGIN_ID = "test-gated-deployment"
 PROJECT = "SHOP"
 QA_DEPLOYMENT = "SHOP-on-qa"
 PROD_DEPLOYMENT = "SHOP-on-prod"
+# The id asked of the macro; DSS may pick another when it creates the scenario (see pipeline_id()).
 PIPELINE_ID = "AUTOMATE_DEPLOYMENT"
 REPORT_FOLDER = "test_reports"
 TESTS = {
@@ -99,6 +103,30 @@ def create_pipeline(world: DemoWorld):
     )
 
 
+def pipeline_id(client) -> str:
+    """The id of the scenario the macro wrote: DSS may derive it from the name, so look it up as the macro does."""
+    items = client.get_project(PROJECT).list_scenarios(as_type="listitems")
+    return str(find_scenario(items, PIPELINE_ID, PROJECT)["id"])
+
+
+# Log lines worth showing under a step as the demo goes: the test summary, the gate verdict, the deployment.
+_HIGHLIGHTS = re.compile(
+    r"\d+ test scenario\(s\), |Test gate: |  reason: |Deployed bundle |already runs bundle |Flaky ")
+
+
+_PREFIXES = re.compile(r"^(\[[^\]]*\] \[[^\]]*\] )?(\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ )?")
+
+
+def step_highlights(log: str, outcome: str) -> List[str]:
+    """The lines worth showing under a step: its summary lines, and its failure message when it failed."""
+    lines = [_PREFIXES.sub("", line) for line in log.splitlines() if line.strip()]
+    own = [line for line in lines if not line.startswith("[simulator]")]
+    shown = [line for line in own if _HIGHLIGHTS.search(line)]
+    if outcome == "FAILED" and own and own[-1] not in shown:
+        shown.append(own[-1])
+    return shown
+
+
 @dataclass
 class PipelineRun:
     outcome: str
@@ -109,7 +137,8 @@ class PipelineRun:
 def run_pipeline(world: DemoWorld, say: Callable[[str], None], timeout: float = 120.0) -> PipelineRun:
     """Runs the scenario through the public API and reports each step as it ends."""
     client = dataikuapi.DSSClient(world.design.url, world.design.admin_key)
-    scenario = client.get_project(PROJECT).get_scenario(PIPELINE_ID)
+    scenario_id = pipeline_id(client)
+    scenario = client.get_project(PROJECT).get_scenario(scenario_id)
     run = scenario.run().wait_for_scenario_run()
     say("  run %s started" % run.id)
     reported, deadline = set(), time.monotonic() + timeout
@@ -121,6 +150,8 @@ def run_pipeline(world: DemoWorld, say: Callable[[str], None], timeout: float = 
             if outcome and name not in reported:
                 reported.add(name)
                 say("  %-8s %s" % (outcome, name))
+                for line in step_highlights(run.get_log((step.get("step") or {}).get("id")), outcome):
+                    say("             %s" % textwrap.shorten(line, 150))
         run.refresh()
         if not run.running:
             break
@@ -128,7 +159,7 @@ def run_pipeline(world: DemoWorld, say: Callable[[str], None], timeout: float = 
             scenario.abort()
             raise RuntimeError("The pipeline did not end within %.0fs" % timeout)
         time.sleep(0.2)
-    world.design.wait_for_run(PROJECT, PIPELINE_ID, run.id, timeout=30)
+    world.design.wait_for_run(PROJECT, scenario_id, run.id, timeout=30)
     details = run.get_details()
     steps, logs = [], {}
     for step in details.get("stepRuns") or []:
@@ -170,16 +201,17 @@ def main(argv=None) -> int:
         if not macro.ok:
             say("The 'Create Automate Deployment scenario' macro failed: %s" % macro.error)
             return 1
-        say("Macro 'Create Automate Deployment scenario' wrote scenario %s (UI steps only)" % PIPELINE_ID)
+        client = dataikuapi.DSSClient(world.design.url, world.design.admin_key)
+        say("Macro 'Create Automate Deployment scenario' wrote scenario %s (UI steps only)" % pipeline_id(client))
 
         set_tests(world.design, failing="test_orders")
-        say("Run 1: test_orders is broken in the project; running %s" % PIPELINE_ID)
+        say("Run 1: test_orders is broken in the project; running the pipeline")
         first = run_pipeline(world, say)
         say("Run 1 ended %s; Production runs bundle %s" % (first.outcome, deployment_states(world)[PROD_DEPLOYMENT]
                                                              ["bundle"]))
 
         set_tests(world.design)
-        say("Run 2: test_orders is fixed in the project; running %s again" % PIPELINE_ID)
+        say("Run 2: test_orders is fixed in the project; running the pipeline again")
         second = run_pipeline(world, say)
         say("Run 2 ended %s" % second.outcome)
 

@@ -1,6 +1,7 @@
 """The "Assert test status clean" step: a gate that passes only on evidence."""
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -10,7 +11,7 @@ from .errors import PluginError, SettingsError
 from .gate import FAIL, INCONCLUSIVE, GatePolicy, Verdict
 from .gatekeeper import Recheck, check_deployment_gate, check_project_gate, log_verdict
 from .nodes import connect_deployment_nodes
-from .reports import render
+from .reports import render, slug
 from .settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def assert_step(context) -> Verdict:
     log_verdict(verdict, settings.policy)
     context.set_variables(verdict.variables(settings.variable_prefix))
     if settings.report_folder:
-        path = "gate-reports/%s.html" % verdict.subject.replace(" ", "_")
+        path = "gate-reports/%s-%s-%s.html" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()),
+                                                slug(verdict.subject), slug(verdict.bundle_id or "bundle"))
         context.open_folder(settings.report_folder).upload_data(
             path, render("verdict.html", verdicts=[verdict]).encode("utf-8"))
         log.info("Saved the verdict to %s in managed folder %s.", path, settings.report_folder)

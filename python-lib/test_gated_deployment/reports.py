@@ -48,7 +48,8 @@ def junit_by_node(summary: RunSummary) -> Dict[str, bytes]:
     return OrderedDict((node, merge_reports(reports, node)) for node, reports in per_node.items())
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A text made safe for a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "node"
 
 
@@ -60,7 +61,7 @@ def save_reports(folder, summary: RunSummary, where: str, dss_url: Optional[str]
     folder.upload_data(html_path, render_run_report(summary, where, dss_url).encode("utf-8"))
     paths.append(html_path)
     for node, xml in junit_by_node(summary).items():
-        path = "%s/junit-%s.xml" % (prefix, _slug(node))
+        path = "%s/junit-%s.xml" % (prefix, slug(node))
         folder.upload_data(path, xml)
         paths.append(path)
     return paths

@@ -49,6 +49,9 @@ F_FAIL_ON_WARNING = Field("fail_on_warning", "Fail on WARNING")
 F_ALLOW_NO_TESTS = Field("allow_no_tests", "Pass when no test scenario is found")
 F_IF_RUNNING = Field("if_running", "If a scenario is already running")
 F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
+F_ON_TEST_FAILURE = Field("on_test_failure", "When a test scenario fails")
+ON_FAILURE_FAIL = "fail"
+ON_FAILURE_CONTINUE = "continue"
 
 MAX_PARALLELISM = 64
 MAX_SECONDS = 7 * 24 * 3600
@@ -72,6 +75,7 @@ class RunTestsSettings:
     allow_no_tests: bool
     variable_prefix: str
     report_folder: Optional[str]
+    fail_step_on_test_failure: bool = True
 
     @classmethod
     def read(cls, reader: ConfigReader, context=None) -> "RunTestsSettings":
@@ -106,6 +110,8 @@ class RunTestsSettings:
             options=options,
             allow_no_tests=reader.boolean(F_ALLOW_NO_TESTS, default=False),
             variable_prefix=prefix,
+            fail_step_on_test_failure=reader.choice(
+                F_ON_TEST_FAILURE, [ON_FAILURE_FAIL, ON_FAILURE_CONTINUE], ON_FAILURE_FAIL) == ON_FAILURE_FAIL,
         )
 
 
@@ -155,7 +161,7 @@ def run_tests_step(context) -> RunSummary:
     if settings.report_folder:
         for path in save_reports(context.open_folder(settings.report_folder), summary, where):
             log.info("Saved report %s to managed folder %s.", path, settings.report_folder)
-    report(context, summary, settings.variable_prefix, where)
+    report(context, summary, settings.variable_prefix, where, settings.fail_step_on_test_failure)
     return summary
 
 
@@ -205,15 +211,19 @@ def _run_nodes_in_parallel(calls):
         return [f.result() for f in [pool.submit(call) for call in calls]]
 
 
-def report(context, summary: RunSummary, prefix: str, where: str):
+def report(context, summary: RunSummary, prefix: str, where: str, fail_on_test_failure: bool = True):
     log.info("Test scenario results:\n%s", summary.table())
     log.info(summary.headline())
     context.set_variables(summary.variables(prefix))
     if summary.flaky:
         log.warning("Flaky test scenario(s), passed only on retry: %s",
                     ", ".join(r.label for r in summary.flaky))
-    if summary.outcome == "FAILED":
+    if summary.outcome != "FAILED":
+        return
+    if fail_on_test_failure or summary.interrupted:
         raise PluginError(summary.failure_message(where))
+    log.warning("%s The step passes anyway ('%s' is set to continue): a later gate, such as 'Assert test status "
+                "clean', decides.", summary.failure_message(where), F_ON_TEST_FAILURE.label)
 
 
 def _describe_selection(selection: Selection) -> str:

@@ -10,8 +10,5 @@ class DeploymentTestStatusMacro(Runnable):
         super().__init__(project_key, config, plugin_config)
         self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
 
-    def get_progress_target(self):
-        return None
-
     def run(self, progress_callback):
         return self.runtime.call(deployment_status)

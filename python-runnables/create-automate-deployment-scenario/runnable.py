@@ -1,0 +1,15 @@
+# "Create Automate Deployment scenario" macro. DSS loads this file and runs its one Runnable subclass; the logic is in
+# python-lib.
+import dataiku
+from dataiku.runnables import Runnable
+from test_gated_deployment.macro_create_scenario import create_automate_scenario
+from test_gated_deployment.macro_runtime import MacroRuntime
+
+
+class CreateAutomateDeploymentScenarioMacro(Runnable):
+    def __init__(self, project_key, config, plugin_config):
+        super().__init__(project_key, config, plugin_config)
+        self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
+
+    def run(self, progress_callback):
+        return self.runtime.call(create_automate_scenario)

@@ -1,0 +1,14 @@
+# "Promote tested bundle" macro. DSS loads this file and runs its one Runnable subclass; the logic is in python-lib.
+import dataiku
+from dataiku.runnables import Runnable
+from test_gated_deployment.macro_promote import promote_tested_bundle
+from test_gated_deployment.macro_runtime import MacroRuntime
+
+
+class PromoteTestedBundleMacro(Runnable):
+    def __init__(self, project_key, config, plugin_config):
+        super().__init__(project_key, config, plugin_config)
+        self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
+
+    def run(self, progress_callback):
+        return self.runtime.call(promote_tested_bundle)
