@@ -6,8 +6,11 @@ A POST that fails after it was sent (a run trigger, an update start) is never re
 checks whether the action happened.
 """
 
+import inspect
 import logging
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Optional
 
 import dataikuapi
@@ -29,6 +32,8 @@ class TransportPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retries: int = 6
+    # A read timeout costs a whole read_timeout each time, so fewer of those fit in a budget.
+    read_retries: int = 2
     backoff: float = 0.5
     backoff_max: float = 10.0
 
@@ -40,31 +45,41 @@ class TransportPolicy:
             slept += delay
             retries += 1
             delay = min(delay * 2, cls.backoff_max)
-        return cls(read_timeout=read_timeout, retries=retries)
+        # Dropped connections count as read errors too, so at least two are always retried.
+        read_retries = min(retries, max(2, int(budget // read_timeout)))
+        return cls(read_timeout=read_timeout, retries=retries, read_retries=read_retries)
 
     def retry(self) -> Retry:
-        return Retry(
+        options = dict(
             total=self.retries,
             connect=self.retries,
-            read=self.retries,
+            read=min(self.retries, self.read_retries),
             status=self.retries,
             other=0,
             allowed_methods=IDEMPOTENT_METHODS,
             status_forcelist=RETRYABLE_STATUSES,
             backoff_factor=self.backoff,
-            backoff_max=self.backoff_max,
-            backoff_jitter=self.backoff / 2,
             respect_retry_after_header=True,
             raise_on_status=False,
         )
+        # urllib3 1.26, which some DSS code envs still have, has no backoff_max/backoff_jitter arguments.
+        accepted = inspect.signature(Retry.__init__).parameters
+        if "backoff_max" in accepted:
+            options.update(backoff_max=self.backoff_max, backoff_jitter=self.backoff / 2)
+        return Retry(**options)
 
 
 class PolicySession(requests.Session):
-    """A requests session that applies a TransportPolicy and raises DSSCallError on any HTTP error."""
+    """A requests session that applies a TransportPolicy and raises DSSCallError on any HTTP error.
+
+    It also keeps how far the server's clock is from ours (from the Date header of its answers), so that times
+    DSS reports can be compared with times measured here.
+    """
 
     def __init__(self, policy: TransportPolicy):
         super().__init__()
         self.policy = policy
+        self.server_clock_offset_ms = 0
         adapter = HTTPAdapter(max_retries=policy.retry())
         self.mount("http://", adapter)
         self.mount("https://", adapter)
@@ -73,9 +88,23 @@ class PolicySession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
         response = super().request(method, url, **kwargs)
+        self._read_server_clock(response)
         if response.status_code >= 400:
             raise _call_error(method, url, response)
         return response
+
+
+    def _read_server_clock(self, response):
+        try:
+            server = parsedate_to_datetime(response.headers["Date"]).timestamp() * 1000
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        self.server_clock_offset_ms = int(server - time.time() * 1000)
+
+
+def server_clock_offset_ms(client) -> int:
+    """How far ahead of ours the node's clock is, in ms (to within the Date header's one-second resolution)."""
+    return getattr(client._session, "server_clock_offset_ms", 0)
 
 
 def _call_error(method, url, response):

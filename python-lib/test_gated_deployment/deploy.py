@@ -7,13 +7,13 @@ repeated blindly: a conflict means another update runs, which the caller's polic
 import logging
 import time
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Optional
 
 import dataikuapi
 import requests
 
 from .deployments import DeploymentInfo, deployer_call
-from .errors import DSSCallError, PluginError
+from .errors import DSSCallError, PluginError, StepInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class UpdateOutcome:
     ok: bool
     health: str
     story: str          # what happened, in one or two sentences
-    messages: List[str]
 
 
 def _handle(deployer, deployment_id):
@@ -55,11 +54,17 @@ def set_bundle(deployer, deployment_id: str, bundle_id: str, where: str):
 
 
 def current_health(deployer, deployment_id: str, where: str):
+    """The deployment's health and its messages, from the heavy status.
+
+    `healthMessages` is a dict with a `messages` list (reference §8); a bare list is accepted too.
+    """
     status = deployer_call("Reading the health of deployment %s" % deployment_id, where,
                            _handle(deployer, deployment_id).get_status)
-    messages = [m.get("message") or m.get("title") or "" for m in (status.get_health_messages() or [])
-                if isinstance(m, dict)]
-    return str(status.get_health() or "UNKNOWN"), [m for m in messages if m]
+    heavy = status.get_heavy() or {}
+    raw = heavy.get("healthMessages") or {}
+    listed = raw.get("messages") if isinstance(raw, dict) else raw
+    messages = [str(m.get("message") or m.get("title") or "") for m in listed or [] if isinstance(m, dict)]
+    return str(heavy.get("health") or "UNKNOWN"), [m for m in messages if m]
 
 
 def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str):
@@ -67,6 +72,12 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
     while True:
         try:
             return handle.start_update()
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # The request may or may not have started the update: it is not sent again blindly.
+            raise PluginError(
+                "The request to start the update of %s to bundle %s got no answer (%s): the update may or may not "
+                "have started. Check the deployment in the Project Deployer, then run the step again."
+                % (info.subject, bundle_id, error)) from error
         except DSSCallError as error:
             # [I] DSS refuses a second update of a deployment while one runs (409 or 400 "already").
             busy = error.status == 409 or (error.status == 400 and "already" in str(error).lower())
@@ -87,12 +98,20 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
 
 def _wait_future(future: dataikuapi.dss.future.DSSFuture, info: DeploymentInfo, bundle_id: str, deadline: float):
     """Waits for an update future; returns (finished, failure message or '')."""
+    state = future.state or {}
     while True:
-        try:
-            state = future.get_state() or {}
-        except DSSCallError as error:
-            # [U] A failed update may surface as an HTTP error on its future.
-            return True, "the update failed: %s" % error
+        if not state.get("hasResult") and future.job_id:
+            try:
+                state = future.get_state() or {}
+            except (requests.RequestException, DSSCallError) as error:
+                if isinstance(error, DSSCallError) and 400 <= error.status < 500 and error.status != 429:
+                    # [U] A failed update may surface as an HTTP error on its future.
+                    return True, "the update failed: %s" % error
+                if time.monotonic() > deadline:
+                    return False, ""
+                log.warning("Following the update of %s failed for now (%s): trying again.", info.subject, error)
+                time.sleep(FUTURE_POLL_SECONDS)
+                continue
         if state.get("hasResult"):
             result = state.get("result") or {}
             status = str(result.get("status") or "") if isinstance(result, dict) else ""
@@ -139,35 +158,43 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
     try:
         future = _start(deployer, info, bundle_id, options, deadline, where)
-    except PluginError:
+    except UpdateBusy:
         # Nothing was deployed: leave the settings as they were.
         set_bundle(deployer, info.deployment_id, info.bundle_id, where)
         raise
-    finished, failure = _wait_future(future, info, bundle_id, deadline)
+    try:
+        finished, failure = _wait_future(future, info, bundle_id, deadline)
+    except StepInterrupted:
+        log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
+        _abort_future(future)
+        raise
     if not finished:
-        try:
-            future.abort()
-            aborted = "the update was aborted"
-        except (DSSCallError, requests.RequestException) as error:
-            aborted = "aborting the update failed too (%s)" % error
-        health, messages = _health_or_unknown(deployer, info, where)
+        aborted = _abort_future(future)
+        health, _ = _health_or_unknown(deployer, info, where)
         return UpdateOutcome(False, health, "The update of %s to bundle %s did not end within %.0fs; %s. The "
                              "deployment's settings point at bundle %s and its health is %s."
-                             % (info.subject, bundle_id, options.timeout, aborted, bundle_id, health), messages)
+                             % (info.subject, bundle_id, options.timeout, aborted, bundle_id, health))
     _wait_reachable(deployer, info, options.reachable_window)
     health, messages = _health_or_unknown(deployer, info, where)
     if failure:
         return UpdateOutcome(False, health, "Deploying bundle %s to %s failed: %s; health is %s."
-                             % (bundle_id, info.subject, failure, health), messages)
+                             % (bundle_id, info.subject, failure, health))
     if health not in HEALTH_ACCEPTED:
         return UpdateOutcome(False, health, "After the update to bundle %s, %s is %s%s."
-                             % (bundle_id, info.subject, health, ": " + "; ".join(messages) if messages else ""),
-                             messages)
+                             % (bundle_id, info.subject, health, ": " + "; ".join(messages) if messages else ""))
     if health == "WARNING":
         log.warning("%s is in WARNING after the update to bundle %s: %s", info.subject, bundle_id,
                     "; ".join(messages) or "no details")
-    return UpdateOutcome(True, health, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, health),
-                         messages)
+    return UpdateOutcome(True, health, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, health))
+
+
+def _abort_future(future) -> str:
+    """Aborts an update; says how that went."""
+    try:
+        future.abort()
+        return "the update was aborted"
+    except (DSSCallError, requests.RequestException) as error:
+        return "aborting the update failed too (%s)" % error
 
 
 def _health_or_unknown(deployer, info: DeploymentInfo, where: str):

@@ -16,7 +16,7 @@ import dataikuapi
 from .errors import PluginError, StepInterrupted
 from .redaction import Redactor
 from .settings import ConfigReader, secrets_in
-from .step_runtime import StepContext, _raise_interrupted, configure_logging, read_policy
+from .step_runtime import StepContext, configure_logging, raise_interrupted, read_policy
 
 log = logging.getLogger("test_gated_deployment")
 
@@ -48,7 +48,7 @@ class MacroRuntime:
         configure_logging(self.redactor)
         if threading.current_thread() is threading.main_thread():
             # [I] Aborting a macro stops its process; SIGTERM lets the test runner abort the runs it started.
-            signal.signal(signal.SIGTERM, _raise_interrupted)
+            signal.signal(signal.SIGTERM, raise_interrupted)
 
     def _build_context(self) -> StepContext:
         if self._context is None:

@@ -62,7 +62,6 @@ class RunSummary:
     results: List[ScenarioResult]
     fail_on_warning: bool = False
     deadline_exceeded: bool = False
-    interrupted: bool = False
     notes: List[str] = field(default_factory=list)
     node_counts: List[NodeCounts] = field(default_factory=list)
 
@@ -83,7 +82,7 @@ class RunSummary:
 
     @property
     def outcome(self) -> str:
-        if self.failures or self.failing_nodes or self.deadline_exceeded or self.interrupted:
+        if self.failures or self.failing_nodes or self.deadline_exceeded:
             return FAILED
         if self.count(WARNING):
             return WARNING
@@ -140,8 +139,6 @@ class RunSummary:
                                                        " (%s)" % node.problem if node.problem else ""))
         if self.deadline_exceeded:
             parts.append("The step deadline passed; the runs still in flight were aborted.")
-        if self.interrupted:
-            parts.append("The step was aborted; the runs it had started were aborted.")
         parts.extend(self.notes)
         parts.append("Open the failing runs (Scenarios > Last runs) to see why, fix them, then run the step again.")
         return " ".join(parts)

@@ -220,7 +220,7 @@ def report(context, summary: RunSummary, prefix: str, where: str, fail_on_test_f
                     ", ".join(r.label for r in summary.flaky))
     if summary.outcome != "FAILED":
         return
-    if fail_on_test_failure or summary.interrupted:
+    if fail_on_test_failure:
         raise PluginError(summary.failure_message(where))
     log.warning("%s The step passes anyway ('%s' is set to continue): a later gate, such as 'Assert test status "
                 "clean', decides.", summary.failure_message(where), F_ON_TEST_FAILURE.label)

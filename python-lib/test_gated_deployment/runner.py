@@ -15,8 +15,9 @@ from typing import Callable, Dict, List, Optional
 
 import dataikuapi
 import requests
+from dataikuapi.utils import DataikuException
 
-from .connection import describe_call_error
+from .connection import describe_call_error, server_clock_offset_ms
 from .discovery import TestScenario
 from .errors import DSSCallError, PluginError
 from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING, RunSummary, ScenarioResult
@@ -35,6 +36,15 @@ POLL_FAILURE_BUDGET_SECONDS = 120.0
 # A run whose scenario still shows as running is refreshed directly at least this often, in case the scenario
 # was started again by someone else right after our run ended.
 DIRECT_REFRESH_SECONDS = 15.0
+# After a run request whose answer was lost, how long to look for the run DSS may have started before asking again.
+RECONCILE_SECONDS = 10.0
+# Margin when matching a run's start (server clock) with the time of our request: the server clock offset is
+# known to within a second.
+CLOCK_MARGIN_MS = 2000
+# Whether DSS cancelled a run request is asked every this many polls, not every poll.
+CANCEL_CHECK_EVERY = 5
+# DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
+MAX_CANCELLATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,9 @@ class Target:
     scenarios: List[TestScenario]
 
 
-_PENDING, _WAITING_IDLE, _TRIGGERED, _RUNNING, _ABORTING, _DONE = (
-    "pending", "waiting-idle", "triggered", "running", "aborting", "done")
-_IN_FLIGHT = (_WAITING_IDLE, _TRIGGERED, _RUNNING, _ABORTING)
+_PENDING, _WAITING_IDLE, _RECONCILING, _TRIGGERED, _RUNNING, _ABORTING, _DONE = (
+    "pending", "waiting-idle", "reconciling", "triggered", "running", "aborting", "done")
+_IN_FLIGHT = (_WAITING_IDLE, _RECONCILING, _TRIGGERED, _RUNNING, _ABORTING)
 
 
 @dataclass
@@ -80,6 +90,11 @@ class _Job:
     last_refresh: float = 0.0
     abort_reason: str = ""
     abort_time: float = 0.0
+    abort_sent: bool = False
+    wait_since: Optional[float] = None
+    cancellations: int = 0
+    polls_without_run: int = 0
+    reconcile_until: float = 0.0
     duration: float = 0.0
     result: Optional[ScenarioResult] = None
 
@@ -149,7 +164,8 @@ class TestRunner:
         self._poll_failing_since = None
 
     def _on_poll_error(self, error):
-        message = describe_call_error(error, "Following the test runs", "the DSS node")
+        where = ", ".join(sorted({"project %s on %s" % (t.project_key, t.node) for t in self.targets}))
+        message = describe_call_error(error, "Following the test runs of %s" % where, "DSS")
         if message:
             raise PluginError(message) from error
         now = time.monotonic()
@@ -158,8 +174,8 @@ class TestRunner:
         log.warning("DSS did not answer while following the test runs (%s); retrying.", error)
         if now - self._poll_failing_since > POLL_FAILURE_BUDGET_SECONDS:
             raise PluginError(
-                "DSS kept failing for %.0fs while the step followed its test runs (%s). Check that the node is up, "
-                "then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, error)
+                "DSS kept failing for %.0fs while the step followed the test runs of %s (%s). Check that the node is "
+                "up, then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, where, error)
             ) from error
 
     def _sweep(self):
@@ -176,11 +192,19 @@ class TestRunner:
         return states.get(job.scenario.id)
 
     def _advance(self, job: _Job, now: float):
+        if job.abort_reason and not job.abort_sent:
+            self._send_abort(job)
         if job.state == _WAITING_IDLE:
             if self._stop_reason:
                 self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
             elif not self._is_running(job):
+                job.wait_since = None
                 self._trigger(job)
+            elif now - job.wait_since > self.options.scenario_timeout:
+                self._conclude(job, NOT_RUN, "still running after %.0fs, started by someone else; not run"
+                               % self.options.scenario_timeout)
+        elif job.state == _RECONCILING:
+            self._reconcile(job, now)
         elif job.state == _TRIGGERED:
             self._follow_trigger(job, now)
         elif job.state in (_RUNNING, _ABORTING):
@@ -206,28 +230,30 @@ class TestRunner:
     def _handle_already_running(self, job: _Job):
         policy = self.options.if_running
         if policy == IF_RUNNING_FAIL:
-            self._finish(job, NOT_RUN, "it was already running, started by someone else (policy: fail)")
-        elif policy == IF_RUNNING_ABORT:
+            self._conclude(job, NOT_RUN, "it was already running, started by someone else (policy: fail)")
+            return
+        if policy == IF_RUNNING_ABORT:
             log.info("%s is already running, started by someone else: aborting that run (policy: abort).", job.label)
             job.handle.abort()
-            job.state = _WAITING_IDLE
         else:
             log.info("%s is already running, started by someone else: waiting for it to end (policy: wait).",
                      job.label)
-            job.state = _WAITING_IDLE
+        job.state = _WAITING_IDLE
+        if job.wait_since is None:
+            job.wait_since = time.monotonic()
 
     def _trigger(self, job: _Job):
         job.trigger_time = time.monotonic()
         job.trigger_epoch_ms = int(time.time() * 1000)
+        job.polls_without_run = 0
         try:
             job.fire = job.handle.run()
         except (requests.ConnectionError, requests.Timeout) as error:
-            # The POST may have reached DSS before the connection broke: adopt the run it started, if any,
+            # The POST may have reached DSS before the connection broke: look for the run it started, if any,
             # rather than start a second one.
             log.warning("The run request for %s failed (%s): checking whether DSS started it anyway.", job.label, error)
-            if self._adopt_current_run(job):
-                return
-            job.state = _PENDING
+            job.state = _RECONCILING
+            job.reconcile_until = job.trigger_time + RECONCILE_SECONDS
             return
         except DSSCallError as error:
             message = describe_call_error(error, "Starting test scenario %s" % job.label, job.target.node)
@@ -236,17 +262,26 @@ class TestRunner:
         job.state = _TRIGGERED
         log.info("Started %s (attempt %d).", job.label, job.attempts)
 
-    def _adopt_current_run(self, job: _Job) -> bool:
-        # [I] A run that started at or after our request is ours: nothing else triggers a test scenario within
-        # the same second, and DSS cancels a manual trigger on a running scenario.
+    def _reconcile(self, job: _Job, now: float):
+        """Adopts the run a lost request started, or asks again once DSS has had time to start it."""
+        # [I] A run that started (server clock) at or after our request is ours: the scenario was idle when we
+        # asked, and DSS cancels a manual trigger on a running scenario, so nothing else started it meanwhile.
+        since = job.trigger_epoch_ms + server_clock_offset_ms(job.target.client) - CLOCK_MARGIN_MS
         for run in job.handle.get_last_runs(limit=3):
-            if run.run.get("start", 0) >= job.trigger_epoch_ms - 1000:
+            if run.run.get("start", 0) >= since:
                 job.run = run
                 job.attempts += 1
+                job.last_refresh = now
                 job.state = _RUNNING
                 log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
-                return True
-        return False
+                if self._stop_reason:
+                    self._request_abort(job, "aborted: %s" % self._stop_reason)
+                return
+        if self._stop_reason and now > job.reconcile_until:
+            self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+        elif now > job.reconcile_until:
+            log.info("DSS did not start %s after the lost request: asking again.", job.label)
+            job.state = _PENDING
 
     def _follow_trigger(self, job: _Job, now: float):
         run = job.fire.get_scenario_run()
@@ -257,15 +292,22 @@ class TestRunner:
             job.state = _RUNNING
             if job.abort_reason:
                 # The abort was asked before the run existed: make sure it reaches the run.
-                job.handle.abort()
                 job.state = _ABORTING
-        elif job.fire.is_cancelled(refresh=True):
+                self._send_abort(job)
+            return
+        job.polls_without_run += 1
+        if job.polls_without_run % CANCEL_CHECK_EVERY == 0 and job.fire.is_cancelled(refresh=True):
             job.attempts -= 1
+            job.cancellations += 1
             if job.abort_reason:
                 self._finish(job, NOT_RUN, job.abort_reason)
-                return
-            log.info("DSS cancelled the run request for %s: the scenario was started by someone else.", job.label)
-            self._handle_already_running(job)
+            elif job.cancellations >= MAX_CANCELLATIONS:
+                self._conclude(job, NOT_RUN, "DSS cancelled %d run requests in a row: something else keeps the "
+                               "scenario busy" % job.cancellations)
+            else:
+                log.info("DSS cancelled the run request for %s: the scenario was started by someone else.",
+                         job.label)
+                self._handle_already_running(job)
         elif job.abort_reason and now - job.abort_time > ABORT_GRACE_SECONDS:
             self._end_attempt(job, ABORTED, "%s; DSS never started the run" % job.abort_reason)
         else:
@@ -302,9 +344,21 @@ class TestRunner:
         log.warning("Aborting %s: %s.", job.label, reason)
         job.abort_reason = reason
         job.abort_time = time.monotonic()
-        job.handle.abort()
         if job.state == _RUNNING:
             job.state = _ABORTING
+        self._send_abort(job)
+
+    def _send_abort(self, job: _Job):
+        """Sends the abort; a transient failure leaves it to be sent again at the next tick."""
+        try:
+            job.handle.abort()
+            job.abort_sent = True
+        except (requests.RequestException, DSSCallError) as error:
+            if isinstance(error, DSSCallError) and error.status < 500 and error.status != 429:
+                log.error("DSS refused to abort %s (%s): abort it by hand in DSS.", job.label, error)
+                job.abort_sent = True
+            else:
+                log.warning("Aborting %s failed (%s): trying again.", job.label, error)
 
     def _end_attempt(self, job: _Job, outcome: str, message: str):
         job.attempt_outcomes.append(outcome)
@@ -315,7 +369,12 @@ class TestRunner:
             job.state = _PENDING
             job.run = job.fire = None
             job.abort_reason = ""
+            job.abort_sent = False
             return
+        self._conclude(job, outcome, message)
+
+    def _conclude(self, job: _Job, outcome: str, message: str):
+        """Records a scenario's final result, and stops everything on a failure under fail-fast."""
         junit_xml = self._fetch_junit(job) if self.options.collect_junit and job.run is not None else None
         self._finish(job, outcome, message)
         job.result.junit_xml = junit_xml
@@ -325,7 +384,7 @@ class TestRunner:
     def _fetch_junit(self, job: _Job) -> Optional[bytes]:
         try:
             return job.run.get_report().content
-        except (requests.RequestException, DSSCallError, ValueError) as error:
+        except (requests.RequestException, DataikuException, ValueError) as error:
             log.warning("Could not fetch the JUnit report of %s run %s: %s", job.label, job.run.id, error)
             return None
 
@@ -359,7 +418,7 @@ class TestRunner:
     def _abort_in_flight_now(self):
         """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started."""
         for job in self.jobs:
-            if job.state in (_TRIGGERED, _RUNNING, _ABORTING):
+            if job.state in (_RECONCILING, _TRIGGERED, _RUNNING, _ABORTING):
                 try:
                     job.handle.abort()
                     log.warning("Aborted %s (run %s), which this step had started.", job.label,

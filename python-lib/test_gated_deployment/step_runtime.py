@@ -76,7 +76,7 @@ def configure_logging(redactor: Redactor):
     logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
-def _raise_interrupted(signum, frame):
+def raise_interrupted(signum, frame):
     raise StepInterrupted()
 
 
@@ -91,7 +91,7 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
     config = merge_step_config(step_config, plugin_config)
     redactor = Redactor(secrets_in(config))
     configure_logging(redactor)
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         variables = dict(scenario.get_all_variables() or {})
         reader = ConfigReader(config, variables)
