@@ -19,7 +19,9 @@ def deployment_choices(config: Dict[str, Any], local_client_factory) -> List[Dic
         client = connect_node(node, FORM_POLICY) if node else adopt_policy(local_client_factory(), FORM_POLICY)
         deployments = client.get_projectdeployer().list_deployments(as_objects=False)
     except Exception as error:  # noqa: BLE001 - a form shows the problem instead of breaking
-        return [{"value": "", "label": "Cannot list deployments: %s" % (type(error).__name__,)}]
+        where = "the Deployer preset" if config.get("deployer") else "this node's Deployer"
+        return [{"value": "", "label": "Cannot list the deployments of %s (%s): check the Deployer setting, or type "
+                                      "the deployment id in the text field." % (where, type(error).__name__)}]
     choices = []
     for item in deployments:
         basic = item.get("deploymentBasicInfo", item)

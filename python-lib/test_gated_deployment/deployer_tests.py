@@ -7,11 +7,12 @@ retries, already-running policy) and per-scenario results need a `dss-node` pres
 """
 
 import logging
+import threading
 import time
 from typing import Dict
 
 from .connection import describe_call_error
-from .deployments import AutomationNode, DeploymentInfo, deployer_call
+from .deployments import AutomationNode, DeploymentInfo, deployer_call, testing_counts
 from .errors import DSSCallError, PluginError
 from .results import NodeCounts
 
@@ -19,13 +20,11 @@ log = logging.getLogger(__name__)
 
 
 def _counts(status) -> Dict[str, int]:
-    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status)
-    per_outcome = raw.get("nbScenariosPerOutcome") or {}
-    return {str(k): int(v or 0) for k, v in per_outcome.items() if int(v or 0)}
+    return testing_counts(status)[1]
 
 
 def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, quiet_period: float,
-                         timeout: float, poll: float = 1.0) -> NodeCounts:
+                         timeout: float, stop: threading.Event, poll: float = 1.0) -> NodeCounts:
     label = node.label(info.infra_id)
     handle = deployer.get_projectdeployer().get_deployment(info.deployment_id)
     what = "Reading the testing status of %s for bundle %s" % (info.subject, info.bundle_id)
@@ -48,15 +47,19 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
     while True:
         now = time.monotonic()
         if sum(last.values()) and now - last_change >= quiet_period:
+            problem = ""
             if last == before:
-                log.info("The testing status of %s on %s is the same as before the run. If the tests take longer "
-                         "than the quiet period, raise it.", info.subject, label)
-            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last)
+                # Nothing shows that these are new results rather than the ones from before the run.
+                problem = ("the testing status did not change from before the run, so nothing confirms the tests "
+                           "ran; raise the quiet period if they take longer, or give node presets")
+            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last, problem=problem)
         if now - start > timeout:
             problem = ("the testing status did not settle within %.0fs; the Deployer gives no run ids, so the step "
                        "cannot tell whether the tests finished" % timeout)
             return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last, problem=problem)
-        time.sleep(poll)
+        if stop.wait(poll):
+            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last,
+                              problem="the step stopped before the tests were seen to finish")
         current = _counts(deployer_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
         if current != last:
             last, last_change = current, time.monotonic()

@@ -5,7 +5,7 @@ project key), both plausible shapes are read here and nowhere else.
 """
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import dataikuapi
 
@@ -113,7 +113,25 @@ def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str
 
 
 def published_bundles(deployer: dataikuapi.DSSClient, published_project_key: str, where: str) -> List[str]:
-    """Ids of the bundles published for a project, oldest first as the Deployer lists them."""
+    """Ids of the bundles published for a project, oldest first.
+
+    [I] The published project's status lists them as `packages`; they are sorted by `publishedOn` when the
+    entries carry it, rather than trusting the list's order.
+    """
     status = deployer_call("Reading published project %s" % published_project_key, where,
                            deployer.get_projectdeployer().get_project(published_project_key).get_status)
-    return [str(b.get("id")) for b in status.get_bundles() or [] if isinstance(b, dict) and b.get("id")]
+    packages = [p for p in (status.get_raw() or {}).get("packages") or [] if isinstance(p, dict) and p.get("id")]
+    if packages and all(p.get("publishedOn") for p in packages):
+        packages.sort(key=lambda p: p["publishedOn"])
+    return [str(p["id"]) for p in packages]
+
+
+def testing_counts(status) -> Tuple[int, Dict[str, int]]:
+    """(total ran, count per outcome) of a testing status.
+
+    [U] Outcomes with a count of 0 may be absent from `nbScenariosPerOutcome`: every read has a default.
+    """
+    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status or {})
+    per_outcome = raw.get("nbScenariosPerOutcome") or {}
+    counts = {str(k): int(v or 0) for k, v in per_outcome.items() if int(v or 0)}
+    return int(raw.get("nbTotalRanScenarios") or 0), counts

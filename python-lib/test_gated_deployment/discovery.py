@@ -89,7 +89,7 @@ def discover(items: List[Dict[str, Any]], project_key: str, where: str, selectio
             continue
         if set(selection.exclude_tags) & set(tags):
             continue
-        if caller is not None and caller.project_key == project_key and caller.scenario_id == sid:
+        if may_hold_caller and caller is not None and caller.project_key == project_key and caller.scenario_id == sid:
             notes.append("Skipped %s: it is the scenario running this step." % sid)
             continue
         if caller is None and may_hold_caller and item.get("running"):

@@ -3,11 +3,13 @@ where a node connection exists, per-scenario results from DSS's last-test-runs J
 
 import logging
 import time
+import xml.etree.ElementTree as ET  # noqa: S405 - only for its ParseError
 from typing import Dict, List, Optional
 
 import dataikuapi
+from dataikuapi.utils import DataikuException
 
-from .deployments import DeploymentInfo, deployer_call, published_bundles
+from .deployments import DeploymentInfo, deployer_call, published_bundles, testing_counts
 from .errors import DSSCallError
 from .gate import GateEvidence, NodeEvidence
 from .junit import parse_report
@@ -18,26 +20,16 @@ log = logging.getLogger(__name__)
 OTHER_BUNDLES_TO_CHECK = 3
 
 
-def _counts(status) -> Dict[str, int]:
-    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status or {})
-    per_outcome = raw.get("nbScenariosPerOutcome") or {}
-    return {str(k): int(v or 0) for k, v in per_outcome.items()}
-
-
-def _total(status) -> int:
-    raw = status.get_raw() if hasattr(status, "get_raw") else dict(status or {})
-    return int(raw.get("nbTotalRanScenarios") or 0)
-
-
 def last_update_end_ms(deployer: dataikuapi.DSSClient, deployment_id: str) -> Optional[int]:
     """When the deployment's last update ended (DSS 14.1+), or None when DSS cannot say."""
     handle = deployer.get_projectdeployer().get_deployment(deployment_id)
     try:
         update = handle.get_update().get_raw()
     except DSSCallError as error:
-        if error.is_not_found:
-            log.info("The Deployer has no update history for deployment %s (it needs DSS 14.1+): results are not "
-                     "checked against the last update.", deployment_id)
+        if error.is_not_found or error.is_permission_denied:
+            log.info("The update history of deployment %s cannot be read (%s; it needs DSS 14.1+ and the right to "
+                     "see the deployment): results are not checked against the last update.", deployment_id,
+                     error.detail)
             return None
         raise
     end = update.get("endTimestamp") or update.get("startTimestamp")
@@ -49,11 +41,12 @@ def node_details(client: dataikuapi.DSSClient, project_key: str, bundle_id: Opti
     project = client.get_project(project_key)
     try:
         evidence.cases = parse_report(project.get_last_test_scenario_runs_report(bundle_id).content)
-    except DSSCallError as error:
-        evidence.notes.append("No per-scenario report from %s (%s): failing scenarios cannot be named."
-                              % (evidence.node, error.detail))
+    except (DataikuException, ET.ParseError) as error:
+        evidence.notes.append("No readable per-scenario report from %s (%s): failing scenarios cannot be named."
+                              % (evidence.node, getattr(error, "detail", error)))
         return
-    items = project.list_scenarios(as_type="listitems")
+    items = deployer_call("Listing the test scenarios of project %s" % project_key, evidence.node,
+                          project.list_scenarios, as_type="listitems")
     evidence.expected_tests = sorted(str(i["id"]) for i in items if i.get("markedAsTest") and i.get("active", True))
 
 
@@ -67,13 +60,14 @@ def gather_for_deployment(deployer: dataikuapi.DSSClient, info: DeploymentInfo, 
         label = node.label(info.infra_id)
         what = "Reading the testing status of %s for bundle %s on %s" % (info.subject, bundle_id, label)
         status = deployer_call(what, where, handle.get_testing_status, bundle_id, node.node_id)
-        evidence = NodeEvidence(node=label, total=_total(status), per_outcome=_counts(status))
+        total, per_outcome = testing_counts(status)
+        evidence = NodeEvidence(node=label, total=total, per_outcome=per_outcome)
         if evidence.total == 0:
             if others is None:
                 others = _other_bundles(deployer, info, bundle_id, where)
             evidence.other_bundle_with_results = next(
-                (b for b in others if _total(deployer_call(what, where, handle.get_testing_status, b,
-                                                           node.node_id))), None)
+                (b for b in others if testing_counts(deployer_call(what, where, handle.get_testing_status, b,
+                                                                   node.node_id))[0]), None)
         client = (node_clients or {}).get(node.node_id)
         if client is not None:
             node_details(client, info.deployed_project_key, bundle_id, evidence)
@@ -96,7 +90,8 @@ def gather_for_project(client: dataikuapi.DSSClient, project_key: str, bundle_id
     """Evidence for a project on a node the step can reach directly (this node or a preset)."""
     status = deployer_call("Reading the testing status of project %s" % project_key, where,
                            client.get_project(project_key).get_testing_status, bundle_id)
-    evidence = NodeEvidence(node=where, total=_total(status), per_outcome=_counts(status))
+    total, per_outcome = testing_counts(status)
+    evidence = NodeEvidence(node=where, total=total, per_outcome=per_outcome)
     node_details(client, project_key, bundle_id, evidence)
     return GateEvidence(subject="project %s on %s" % (project_key, where), bundle_id=bundle_id, nodes=[evidence],
                         now_ms=int(time.time() * 1000))

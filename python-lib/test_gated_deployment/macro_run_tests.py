@@ -13,7 +13,7 @@ from .discovery import discover
 from .macro_runtime import ui_path
 from .reports import render
 from .results import RunSummary
-from .run_tests_step import RunTestsSettings, _describe_selection, list_scenario_items
+from .run_tests_step import RunTestsSettings, describe_selection, list_scenario_items
 from .runner import Target, TestRunner
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def plan_tests(context) -> TestPlan:
     if not found.scenarios:
         notes.append("No test scenario to run in project %s (selection: %s). Mark scenarios as tests (scenario "
                      "settings > 'Test scenario'), or widen the tag and id filters."
-                     % (project_key, _describe_selection(settings.selection)))
+                     % (project_key, describe_selection(settings.selection)))
     log.info("Running %d test scenario(s) of project %s, %d at a time.", len(found.scenarios), project_key,
              settings.options.parallelism)
     return TestPlan(settings=settings, notes=notes,

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import dataikuapi
 
-from .errors import PluginError, StepInterrupted
+from .errors import StepInterrupted
+from .failures import describe_failure
 from .redaction import Redactor
 from .settings import ConfigReader, secrets_in
 from .step_runtime import StepContext, configure_logging, raise_interrupted, read_policy
@@ -75,14 +76,8 @@ class MacroRuntime:
             result = logic(self._build_context(), *args)
             # Defence in depth: no page a macro returns may hold a key, whatever went into it.
             return self.redactor.mask(result) if isinstance(result, str) else result
-        except PluginError as error:
-            message = str(error)
-        except StepInterrupted:
-            message = "The macro was aborted. The log says what it had done; every test run it started was aborted."
-        except Exception as error:  # noqa: BLE001 - the last line of defence must catch everything
-            log.exception("Unexpected error")
-            message = ("Unexpected error: %s: %s. The macro log has the details; please report it if it persists."
-                       % (type(error).__name__, error))
+        except (Exception, StepInterrupted) as error:  # noqa: BLE001 - the last line of defence must catch everything
+            message = describe_failure(error, "macro")
         raise MacroFailure(self.redactor.mask(message)) from None
 
     def attempt(self, logic: Callable[..., Any], *args) -> Any:

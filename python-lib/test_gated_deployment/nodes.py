@@ -42,12 +42,18 @@ def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
         node = info.nodes[0]
         label = node.label(info.infra_id)
         if len(connected) == 1:
+            preset = connected[0][0]
+            if node.url and not _same_endpoint(preset.url, node.url):
+                # Not refused: a node may be reached through another name than the Deployer's (a proxy).
+                log.warning("The preset for %s points at %s, but the Deployer knows that node as %s: check that it "
+                            "is the same node, or the tests run somewhere else.", label, preset.url, node.url)
             return [ConnectedNode(node, connected[0][1], label)]
         matching = [c for p, c in connected if _same_endpoint(p.url, node.url)]
         if len(matching) != 1:
             raise PluginError(
-                "%d DSS node presets are given for %s, which has a single Automation node%s: keep only the preset "
-                "of that node." % (len(connected), info.subject, " (%s)" % node.url if node.url else ""))
+                "%d DSS node presets are given for %s, whose infrastructure %s shows a single Automation node%s (or "
+                "its node list cannot be read with the scenario user's rights): keep only the preset of that node."
+                % (len(connected), info.subject, info.infra_id, " (%s)" % node.url if node.url else ""))
         return [ConnectedNode(node, matching[0], label)]
     result = []
     ids_by_preset = {}

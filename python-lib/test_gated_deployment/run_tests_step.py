@@ -1,6 +1,7 @@
 """The "Run test scenarios" step: settings, target resolution, the run, and what the step reports."""
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -158,10 +159,10 @@ def run_tests_step(context) -> RunSummary:
     summary = TestRunner(targets, settings.options).run() if any(t.scenarios for t in targets) else RunSummary([])
     summary.fail_on_warning = settings.options.fail_on_warning
     summary.node_counts = node_counts
+    context.set_variables(summary.variables(settings.variable_prefix))
     if settings.report_folder:
-        for path in save_reports(context.open_folder(settings.report_folder), summary, where):
-            log.info("Saved report %s to managed folder %s.", path, settings.report_folder)
-    report(context, summary, settings.variable_prefix, where, settings.fail_step_on_test_failure)
+        _save_reports(context, settings.report_folder, summary, where)
+    report(summary, where, settings.fail_step_on_test_failure)
     return summary
 
 
@@ -174,7 +175,7 @@ def _project_target(client, project_key: str, where: str, settings: RunTestsSett
     if not found.scenarios:
         message = ("No test scenario to run in project %s on %s (selection: %s). Mark scenarios as tests "
                    "(scenario settings > 'Test scenario'), or widen the tag and id filters."
-                   % (project_key, where, _describe_selection(settings.selection)))
+                   % (project_key, where, describe_selection(settings.selection)))
         if not settings.allow_no_tests:
             raise PluginError(message + " To let the step pass anyway, tick '%s'." % F_ALLOW_NO_TESTS.label)
         log.warning(message + " Passing, as '%s' is ticked.", F_ALLOW_NO_TESTS.label)
@@ -192,10 +193,16 @@ def _deployment_targets(context, settings: RunTestsSettings, caller):
     if target.node_access == ACCESS_DEPLOYER:
         if settings.selection != Selection():
             log.warning("Through the Deployer, DSS runs every test scenario: the selection settings are ignored.")
-        counts = _run_nodes_in_parallel(
-            [lambda n=n: run_through_deployer(deployer, info, n, target.quiet_period,
-                                              settings.options.deadline or settings.options.scenario_timeout)
-             for n in info.nodes])
+        stop = threading.Event()
+        try:
+            counts = _run_nodes_in_parallel(
+                [lambda n=n: run_through_deployer(deployer, info, n, target.quiet_period,
+                                                  settings.options.deadline or settings.options.scenario_timeout,
+                                                  stop)
+                 for n in info.nodes])
+        finally:
+            # On an abort, the threads still polling the Deployer stop at their next poll.
+            stop.set()
         return [], counts, where
     connected = connect_deployment_nodes(info, list(target.automation_nodes), context.node_client)
     targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False)
@@ -207,14 +214,30 @@ def _run_nodes_in_parallel(calls):
     """Runs one blocking call per node at the same time; results in node order."""
     if len(calls) == 1:
         return [calls[0]()]
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(calls))
+    try:
         return [f.result() for f in [pool.submit(call) for call in calls]]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
-def report(context, summary: RunSummary, prefix: str, where: str, fail_on_test_failure: bool = True):
+def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
+    """Saves the reports; a folder that cannot take them is a warning, not a reason to lose the test results."""
+    try:
+        paths = save_reports(context.open_folder(folder_id), summary, where, context.variables.get("dssURL"))
+    except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be reported
+        log.warning("Could not save the test reports to managed folder %s (%s: %s). Check that the folder exists "
+                    "in this project and that the scenario's user may write to it.", folder_id,
+                    type(error).__name__, error)
+        return
+    for path in paths:
+        log.info("Saved report %s to managed folder %s.", path, folder_id)
+
+
+def report(summary: RunSummary, where: str, fail_on_test_failure: bool = True):
+    """Logs the results and fails the step when a test failed, unless the step leaves that to a later gate."""
     log.info("Test scenario results:\n%s", summary.table())
     log.info(summary.headline())
-    context.set_variables(summary.variables(prefix))
     if summary.flaky:
         log.warning("Flaky test scenario(s), passed only on retry: %s",
                     ", ".join(r.label for r in summary.flaky))
@@ -226,7 +249,7 @@ def report(context, summary: RunSummary, prefix: str, where: str, fail_on_test_f
                 "clean', decides.", summary.failure_message(where), F_ON_TEST_FAILURE.label)
 
 
-def _describe_selection(selection: Selection) -> str:
+def describe_selection(selection: Selection) -> str:
     parts = []
     if selection.scenario_ids:
         parts.append("ids " + ", ".join(selection.scenario_ids))

@@ -45,7 +45,13 @@ class ConfigReader:
             return default
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise SettingsError("Setting %s must be text, got %s." % (field.describe(), type(value).__name__))
-        return self.expand(field, str(value).strip())
+        expanded = self.expand(field, str(value).strip()).strip()
+        if not expanded:
+            if required:
+                raise SettingsError("Setting %s is required, but %r expands to an empty text: set the variable it "
+                                    "uses." % (field.describe(), value))
+            return default
+        return expanded
 
     def identifier(self, field: Field, required: bool = True, default: Optional[str] = None) -> Optional[str]:
         """A DSS object id (project key, scenario id, deployment id, bundle id)."""
@@ -206,9 +212,9 @@ def read_node_preset(value: Any, field: Field) -> Optional[NodeSettings]:
         raise SettingsError(
             "The DSS node preset in %s has no API key: edit the preset and set 'API key'." % field.describe()
         )
-    verify = value.get("verify_tls", True)
-    if isinstance(verify, str):
-        verify = verify.strip().lower() != "false"
+    verify = value.get("verify_tls")
+    # Only an explicit "off" turns verification off: a missing or null value keeps it on.
+    verify = not (verify is False or (isinstance(verify, str) and verify.strip().lower() == "false"))
     ca_bundle = (value.get("ca_bundle") or "").strip() or None
     return NodeSettings(url=url.rstrip("/"), api_key=api_key.strip(), verify_tls=bool(verify), ca_bundle=ca_bundle)
 

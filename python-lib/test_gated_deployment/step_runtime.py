@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, Optional
 import dataikuapi
 
 from .connection import TransportPolicy, adopt_policy, connect_node
-from .errors import PluginError, StepInterrupted
+from .errors import StepInterrupted
+from .failures import describe_failure
 from .redaction import RedactingFilter, Redactor
 from .settings import ConfigReader, Field, NodeSettings, merge_step_config, read_node_preset, secrets_in
 
@@ -57,12 +58,23 @@ class StepContext:
             self.redactor.add(node.api_key)
         return node
 
-    def open_folder(self, folder_id: str):
-        """A managed folder of the project, to save reports into."""
-        return self._folder_factory(folder_id)
+    def open_folder(self, folder_id: str) -> "MaskingFolder":
+        """A managed folder of the project, to save reports into; what is written to it has no key."""
+        return MaskingFolder(self._folder_factory(folder_id), self.redactor)
 
     def set_variables(self, values: Dict[str, Any]):
         self._set_variables(**self.redactor.mask(values))
+
+
+class MaskingFolder:
+    """A managed folder whose text uploads go through the redactor first."""
+
+    def __init__(self, folder, redactor: Redactor):
+        self._folder = folder
+        self._redactor = redactor
+
+    def upload_data(self, path: str, data: bytes):
+        self._folder.upload_data(path, self._redactor.mask(data.decode("utf-8")).encode("utf-8"))
 
 
 def configure_logging(redactor: Redactor):
@@ -106,14 +118,8 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
             _folder_factory=folder_factory,
         )
         logic(context)
-    except PluginError as error:
-        _fail(redactor, str(error))
-    except StepInterrupted:
-        _fail(redactor, "The step was aborted. Every run it had started was aborted too (see the log above).")
-    except Exception as error:  # noqa: BLE001 - the last line of defence must catch everything
-        log.exception("Unexpected error")
-        _fail(redactor, "Unexpected error: %s: %s. The log above has the details; please report it if it persists."
-              % (type(error).__name__, error))
+    except (Exception, StepInterrupted) as error:  # noqa: BLE001 - the last line of defence must catch everything
+        _fail(redactor, describe_failure(error, "step"))
 
 
 def _fail(redactor: Redactor, message: str):

@@ -74,3 +74,16 @@ def test_merge_prefers_resolved_presets_and_finds_secrets():
                                {"config": {"node": {"url": "https://qa", "api_key": "k1"}}})
     assert merged["node"]["api_key"] == "k1" and merged["x"] == 1
     assert secrets_in(merged) == ["k1"]
+
+
+def test_required_value_that_expands_to_nothing_is_refused():
+    with pytest.raises(SettingsError) as info:
+        ConfigReader({"bundle": "${b}"}, {"b": ""}).identifier(Field("bundle", "Bundle id"))
+    assert "expands to an empty text" in str(info.value)
+
+
+@pytest.mark.parametrize("raw, expected", [(None, True), (True, True), ("true", True), (False, False),
+                                           ("false", False)])
+def test_tls_verification_is_off_only_when_asked(raw, expected):
+    node = read_node_preset({"url": "https://qa", "api_key": "k", "verify_tls": raw}, Field("n", "N"))
+    assert node.verify_tls is expected
