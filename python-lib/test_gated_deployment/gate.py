@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from .junit import CaseResult
-from .results import ABORTED, FAILED, WARNING
+from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING
+
+KNOWN_OUTCOMES = (SUCCESS, WARNING, FAILED, ABORTED)
 
 PASS = "PASS"  # noqa: S105 - a verdict, not a password
 FAIL = "FAIL"
@@ -65,7 +67,8 @@ class Verdict:
         return self.status == FAIL or (self.status == INCONCLUSIVE and not policy.allow_inconclusive)
 
     def message(self) -> str:
-        head = "Test gate %s for bundle %s of %s" % (self.status, self.bundle_id or "(unknown)", self.subject)
+        head = "Test gate %s for %s of %s" % (
+            self.status, "bundle %s" % self.bundle_id if self.bundle_id else "the active bundle", self.subject)
         if not self.reasons:
             return head + ": %d result(s), all clean." % self.counts.get("total", 0)
         return head + ": " + " ".join(self.reasons)
@@ -82,7 +85,7 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
     unsure: List[str] = []
     notes: List[str] = []
     counts = {"total": 0, "failed": 0, "aborted": 0, "warnings": 0}
-    bundle = evidence.bundle_id or "(unknown)"
+    bundle = evidence.bundle_id or "(the active one)"
     for node in evidence.nodes:
         where = "bundle %s on %s (%s)" % (bundle, node.node, evidence.subject)
         failed = int(node.per_outcome.get(FAILED, 0) or 0)
@@ -105,6 +108,10 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
                 fails.append(text)
             else:
                 notes.append(text + " Allowed: 'Fail on WARNING' is off.")
+        unknown = sorted(k for k, v in node.per_outcome.items() if v and k not in KNOWN_OUTCOMES)
+        if unknown:
+            unsure.append("Outcome(s) %s for %s are unknown to the gate, so they cannot count as clean."
+                          % (", ".join(unknown), where))
         if node.total < policy.min_results:
             text = "Only %d test result(s) for %s; at least %d needed." % (node.total, where, policy.min_results)
             if node.other_bundle_with_results:
@@ -117,7 +124,7 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
         unsure.extend(stale)
         notes.extend(freshness_notes)
         if node.expected_tests is not None and node.cases is not None:
-            seen = {name for c in node.cases for name in c.names}
+            seen = {name for c in node.cases if c.outcome != NOT_RUN for name in c.names}
             missing = [t for t in node.expected_tests if t not in seen]
             if missing:
                 unsure.append("Test scenario(s) %s never ran for %s." % (", ".join(missing), where))

@@ -1,12 +1,13 @@
 """Reading DSS's JUnit XML test reports, and merging several into one file."""
 
 import contextlib
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - reports come from the DSS node the user chose to trust
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import List, Optional
 
-from .results import ABORTED, FAILED, SUCCESS, WARNING
+from .results import ABORTED, FAILED, NOT_RUN, SUCCESS
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CaseResult:
 
 
 def parse_report(xml_bytes: bytes) -> List[CaseResult]:
-    """Every test case in a report, with its outcome: failure -> FAILED, error -> ABORTED, skipped -> WARNING."""
+    """Every test case in a report, with its outcome: failure -> FAILED, error -> ABORTED, skipped -> NOT_RUN."""
     root = ET.fromstring(xml_bytes)  # noqa: S314
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     cases = []
@@ -45,7 +46,8 @@ def parse_report(xml_bytes: bytes) -> List[CaseResult]:
         suite_time = _timestamp_ms(suite.get("timestamp"))
         for case in suite.findall("testcase"):
             outcome, message = SUCCESS, ""
-            for child, mapped in (("failure", FAILED), ("error", ABORTED), ("skipped", WARNING)):
+            # A skipped case did not run: it is no evidence either way.
+            for child, mapped in (("failure", FAILED), ("error", ABORTED), ("skipped", NOT_RUN)):
                 element = case.find(child)
                 if element is not None:
                     outcome, message = mapped, (element.get("message") or element.text or "").strip()
@@ -67,6 +69,9 @@ def _timestamp_ms(text: Optional[str]) -> Optional[int]:
     text = text.strip()
     if text.isdigit():
         return int(text)
+    # Python 3.9's fromisoformat reads neither "Z" nor "+0000": write both as "+00:00".
+    text = re.sub(r"(Z|[+-]\d\d:?\d\d)$", lambda m: "+00:00" if m.group(1) == "Z" else
+                  m.group(1)[:3] + ":" + m.group(1)[-2:], text)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

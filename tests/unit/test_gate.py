@@ -58,3 +58,20 @@ def test_parse_and_merge_reports():
     merged = merge_reports([REPORT, REPORT], "qa1")
     assert b'failures="2"' in merged and b'errors="2"' in merged and b'tests="4"' in merged
     assert len(parse_report(merged)) == 4
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-29T10:00:00Z", "2026-11-29T10:00:00+00:00", "2026-11-29T10:00:00+0000",
+                                   "2026-11-29T11:00:00+01:00", "1795946400000"])
+def test_timestamps_in_every_form_dss_may_write(stamp):
+    xml = ('<testsuite name="S"><testcase name="t1" timestamp="%s"/></testsuite>' % stamp).encode()
+    assert parse_report(xml)[0].timestamp_ms == 1795946400000
+
+
+def test_skipped_cases_did_not_run_and_unknown_outcomes_are_not_clean():
+    xml = b'<testsuite name="S"><testcase name="t1"/><testcase name="t2"><skipped/></testcase></testsuite>'
+    cases = parse_report(xml)
+    verdict = evaluate(GateEvidence("d", "v2", [node(2, {"SUCCESS": 2}, cases=cases, expected_tests=["t1", "t2"])]),
+                       GatePolicy())
+    assert verdict.status == INCONCLUSIVE and "t2 never ran" in verdict.message()
+    verdict = evaluate(GateEvidence("d", "v2", [node(2, {"SUCCESS": 1, "RUNNING": 1})]), GatePolicy())
+    assert verdict.status == INCONCLUSIVE and "RUNNING" in verdict.message()
