@@ -1,6 +1,5 @@
-"""Every setting of every step, fed a bad value, is refused before any DSS call with a message that names it.
-
-The cases come from the step descriptors, so a new parameter is covered as soon as it is added."""
+"""Every setting of every step and macro, fed a bad value, is refused before any DSS call with a message that
+names it. The cases come from the descriptors, so a new parameter is covered as soon as it is added."""
 
 import json
 import re
@@ -8,29 +7,50 @@ from pathlib import Path
 
 import pytest
 from test_gated_deployment.assert_step import AssertSettings
+from test_gated_deployment.automate_scenario import AutomateSettings
 from test_gated_deployment.deploy_step import DeploySettings
 from test_gated_deployment.errors import SettingsError
+from test_gated_deployment.macro_promote import PromoteSettings
+from test_gated_deployment.macro_status import StatusSettings
+from test_gated_deployment.redaction import Redactor
 from test_gated_deployment.run_tests_step import RunTestsSettings
 from test_gated_deployment.settings import ConfigReader
-from test_gated_deployment.step_runtime import read_policy
+from test_gated_deployment.step_runtime import StepContext, read_policy
 
 ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENTS = {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod"}
+# Component folder -> (how its settings are read, the smallest valid config).
 READERS = {
-    "run-test-scenarios": (RunTestsSettings.read, {}),
-    "assert-test-status": (AssertSettings.read, {"deployment_id": "SHOP-on-qa"}),
-    "deploy-bundle": (DeploySettings.read, {"deployment_id": "SHOP-on-prod", "bundle_id": "v1"}),
+    "python-steps/run-test-scenarios": (lambda c: RunTestsSettings.read(c.reader, c), {}),
+    "python-steps/assert-test-status": (lambda c: AssertSettings.read(c.reader, c.redactor),
+                                        {"deployment_id": "SHOP-on-qa"}),
+    "python-steps/deploy-bundle": (lambda c: DeploySettings.read(c.reader, c.redactor),
+                                   {"deployment_id": "SHOP-on-prod", "bundle_id": "v1"}),
+    "python-runnables/run-tests-now": (lambda c: RunTestsSettings.read(c.reader, c), {}),
+    "python-runnables/deployment-test-status": (StatusSettings.read, {}),
+    "python-runnables/create-automate-deployment-scenario": (lambda c: AutomateSettings.read(c.reader), DEPLOYMENTS),
+    "python-runnables/promote-tested-bundle": (PromoteSettings.read, DEPLOYMENTS),
 }
-VALID_PRESET = {"url": "https://qa.example:11200", "api_key": "k"}
 
 
-def read(step, config):
+def read(component, config):
     reader = ConfigReader(config, {"bundle_id": "v1"})
-    READERS[step][0](reader)
-    read_policy(reader)
+    context = StepContext(reader=reader, variables={}, project_key="SHOP", redactor=Redactor(),
+                          policy=read_policy(reader), _local_client_factory=None, _set_variables=None,
+                          _folder_factory=None)
+    READERS[component][0](context)
 
 
-def bad_values(param):
+# Texts stored as typed into a generated scenario, for DSS to expand when it runs: ${...} is welcome there.
+TEMPLATED = {"qa_deployment_id", "prod_deployment_id", "bundle_id_pattern"}
+# Free texts (names), where only a value of the wrong type is bad.
+FREE_TEXT = {"deployer_preset", "scenario_name"}
+
+
+def bad_values(component, param):
     kind = param["type"]
+    if component.endswith("create-automate-deployment-scenario") and param["name"] in TEMPLATED | FREE_TEXT:
+        return [["a list"]] + (["a/b"] if param["name"] in TEMPLATED else [])
     if kind == "INT":
         low = param.get("minI", 0)
         return [low - 1, "twelve", 2.5, 10 ** 9]
@@ -73,13 +93,19 @@ def visible_config(params, param):
     return config
 
 
+def descriptor_of(component):
+    folder = ROOT / component
+    return json.loads(next(p for p in (folder / "step.json", folder / "runnable.json") if p.exists()).read_text())
+
+
 CASES = []
 for step in READERS:
-    descriptor = json.loads((ROOT / "python-steps" / step / "step.json").read_text())
+    descriptor = descriptor_of(step)
     params = [p for p in descriptor["params"] if p["type"] != "SEPARATOR"]
     for param in params:
-        for value in bad_values(param):
-            CASES.append(pytest.param(step, params, param, value, id="%s-%s-%r" % (step, param["name"], value)))
+        for value in bad_values(step, param):
+            CASES.append(pytest.param(step, params, param, value,
+                                      id="%s-%s-%r" % (step.split("/")[1], param["name"], value)))
 
 
 @pytest.mark.parametrize("step, params, param, value", CASES)
