@@ -3,7 +3,7 @@
 import pytest
 from dss_simulator import ScenarioSpec
 from stepkit import run_plugin_step
-from worlds import PROJECT, build_estate, make_tests, run_tests_on, update_deployment
+from worlds import PROJECT, promotion_estate, run_tests_on
 
 STEP = "deploy-bundle"
 TESTS = ["test_1", "test_2"]
@@ -11,12 +11,7 @@ TESTS = ["test_1", "test_2"]
 
 @pytest.fixture
 def estate(sim):
-    """v1 everywhere; v2 published and deployed to QA, where its tests ran clean."""
-    estate = build_estate(sim, make_tests(2, duration=0.02))
-    estate.design.export_bundle(PROJECT, "v2")
-    estate.design.deployer.publish_bundle(PROJECT, "v2")
-    update_deployment(estate.design, "SHOP-on-qa", "v2")
-    return estate
+    return promotion_estate(sim)
 
 
 def deploy(estate, **config):

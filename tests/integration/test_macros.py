@@ -13,7 +13,7 @@ from dss_simulator import ScenarioSpec
 from macrokit import check_html, run_plugin_macro
 from stepkit import ROOT
 from test_gated_deployment.scenario_steps import PLUGIN_ID, plugin_step_type
-from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
+from worlds import PROJECT, build_estate, make_tests, preset_ref, promotion_estate, run_tests_on, update_deployment
 
 HOSTILE = '<script>alert(1)</script>"&'
 TESTS = ["test_1", "test_2"]
@@ -284,12 +284,7 @@ PROMOTE = "promote-tested-bundle"
 
 @pytest.fixture
 def estate(sim):
-    """v1 everywhere; v2 published and deployed to QA."""
-    estate = build_estate(sim, make_tests(2, duration=0.02))
-    estate.design.export_bundle(PROJECT, "v2")
-    estate.design.deployer.publish_bundle(PROJECT, "v2")
-    update_deployment(estate.design, "SHOP-on-qa", "v2")
-    return estate
+    return promotion_estate(sim)
 
 
 def promote(estate, **config):

@@ -82,3 +82,12 @@ def update_deployment(design, deployment_id, bundle_id, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError("update of %s did not end within %.0fs" % (deployment_id, timeout))
         time.sleep(0.01)
+
+
+def promotion_estate(sim) -> Estate:
+    """v1 everywhere; v2 published and deployed to QA, ready to be promoted."""
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    estate.design.export_bundle(PROJECT, "v2")
+    estate.design.deployer.publish_bundle(PROJECT, "v2")
+    update_deployment(estate.design, "SHOP-on-qa", "v2")
+    return estate

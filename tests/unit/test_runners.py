@@ -10,12 +10,9 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from textwrap import dedent
-from urllib.parse import parse_qs
 
 import pytest
 from dss_simulator.macro_runner import run_macro
@@ -30,55 +27,6 @@ from dss_simulator.step_runner import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKEND = "http://127.0.0.1:9"  # nothing listens: for tests that make no backend call
 PRESETS = {"qa": {"url": "https://qa:11200", "api_key": "k-qa", "verify_tls": True}}
-
-
-class FakeBackend:
-    """The two tintercom scenario-variable calls and one public API call; records every request."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.variables: dict = {"projectKey": "PK"}
-        backend = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8"))
-                backend.requests.append({"path": self.path, "ticket": self.headers.get("X-DKU-APITicket")})
-                if self.path == "/dip/api/tintercom/scenarios/set-variables/":
-                    backend.variables.update(json.loads(form["variables"][0]))
-                    payload = "{}"
-                elif self.path == "/dip/api/tintercom/scenarios/get-all-variables":
-                    payload = json.dumps(backend.variables)
-                else:
-                    payload = json.dumps([{"projectKey": "PK"}])
-                data = payload.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _handle  # noqa: N815 - http.server's naming
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def backend():
-    fake = FakeBackend()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
@@ -282,7 +230,7 @@ def test_step_talks_to_the_backend(plugin, backend):
     assert "vars ['projectKey', 'tgd_outcome', 'tgd_total']" in run.log
     assert "projects ['PK']" in run.log
     assert backend.variables["tgd_total"] == 2
-    assert {r["ticket"] for r in backend.requests} == {"tkt-b"}
+    assert {r["headers"].get("X-DKU-APITicket") for r in backend.requests} == {"tkt-b"}
 
 
 def test_step_dir_must_be_in_python_steps(tmp_path):
@@ -461,7 +409,7 @@ def test_macro_config_presets_env_and_file(plugin, backend):
     assert result["file"] == "dku_code.py"  # loaded from a temp copy, as in DSS
     assert result["projects"] == ["PK"] and result["lib"] == "hello from python-lib"
     assert result["project_env"] == "PROJ"
-    assert backend.requests[-1]["ticket"] == "tkt-m"
+    assert backend.requests[-1]["headers"].get("X-DKU-APITicket") == "tkt-m"
     assert "log line from the macro" in run.log
 
 
