@@ -8,7 +8,7 @@ from dss_simulator import ScenarioSpec
 from dss_simulator.step_runner import start_step
 from faultkit import LEDGER
 from stepkit import PIPELINE, ROOT, run_plugin_step
-from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
+from worlds import PROJECT, build_estate, make_tests, preset_ref, promotion_estate, run_tests_on, update_deployment
 
 STEP = "run-test-scenarios"
 TESTS = ["test_1", "test_2", "test_3"]
@@ -151,3 +151,34 @@ def test_results_survive_faults_in_the_gate(sim):
     LEDGER.record("gate under 502", out.ok, faults=estate.design.faults.injected)
     assert out.ok, out.log
     assert out.variables["gate_verdict"] == "PASS"
+
+
+def test_deploy_rides_out_deployer_5xx(sim):
+    estate = promotion_estate(sim)
+    run_tests_on(estate.qa, ["test_1", "test_2"])
+    estate.design.faults.add(path_contains="/project-deployer/", method="GET", status=502, times=4)
+    before = len(estate.design.deployer.deployment("SHOP-on-prod").updates)
+    out = run_plugin_step(estate.design, "deploy-bundle", PROJECT,
+                          {"deployment_id": "SHOP-on-prod", "bundle_id": "v2", "gate_deployment_id": "SHOP-on-qa"},
+                          presets=estate.presets())
+    prod = estate.design.deployer.deployment("SHOP-on-prod")
+    LEDGER.record("deploy under 502", out.ok and prod.bundle_id == "v2", faults=estate.design.faults.injected,
+                  duplicates=max(0, len(prod.updates) - before - 1))
+    assert out.ok, out.log
+    assert prod.bundle_id == "v2" and len(prod.updates) == before + 1
+
+
+def test_lost_update_request_is_not_sent_twice(sim):
+    estate = promotion_estate(sim)
+    estate.design.faults.add(path_contains="/actions/update", method="POST", drop_after=True, times=1)
+    before = len(estate.design.deployer.deployment("SHOP-on-prod").updates)
+    out = run_plugin_step(estate.design, "deploy-bundle", PROJECT, {"deployment_id": "SHOP-on-prod",
+                                                                    "bundle_id": "v2"}, presets=estate.presets())
+    estate.design.deployer.settle()
+    prod = estate.design.deployer.deployment("SHOP-on-prod")
+    started = len(prod.updates) - before + (1 if prod.in_progress else 0)
+    LEDGER.record("lost update request", not out.ok and started == 1, faults=1, duplicates=max(0, started - 1))
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "may or may not have started" in message and "SHOP-on-prod" in message and "v2" in message
+    assert started == 1
