@@ -99,7 +99,8 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
         bad_cases = [c for c in node.cases or [] if c.outcome in (FAILED, ABORTED)]
         named = " (%s)" % ", ".join("%s %s" % (c.scenario_id, c.outcome) for c in bad_cases) if bad_cases else ""
         if failed or aborted:
-            fails.append("%d FAILED and %d ABORTED test scenario(s) for %s%s." % (failed, aborted, where, named))
+            counted = " and ".join("%d %s" % (n, o) for n, o in ((failed, FAILED), (aborted, ABORTED)) if n)
+            fails.append("%s test scenario(s) for %s%s." % (counted, where, named))
         if warnings:
             warned = [c.scenario_id for c in node.cases or [] if c.outcome == WARNING]
             text = "%d test scenario(s) in WARNING for %s%s." % (
