@@ -3,6 +3,7 @@ is started twice and none is left running. Every test records what it saw in the
 
 import time
 
+import dataikuapi
 import pytest
 from dss_simulator import ScenarioSpec
 from dss_simulator.step_runner import start_step
@@ -182,3 +183,48 @@ def test_lost_update_request_is_not_sent_twice(sim):
     message = out.log.splitlines()[-1]
     assert "may or may not have started" in message and "SHOP-on-prod" in message and "v2" in message
     assert started == 1
+
+
+def test_sigterm_aborts_the_update_the_deploy_step_started(sim):
+    estate = promotion_estate(sim)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=60)
+    ctx = estate.design.start_step_context(PROJECT, PIPELINE)
+    process = start_step(ROOT / "python-steps" / "deploy-bundle",
+                         raw_config={"deployment_id": "SHOP-on-prod", "bundle_id": "v2"}, presets=estate.presets(),
+                         backend_url=estate.design.url, ticket=ctx.ticket, project_key=PROJECT)
+    deadline = time.monotonic() + 20
+    while not estate.design.deployer.deployment("SHOP-on-prod").in_progress:
+        assert time.monotonic() < deadline, process.current_log()
+        time.sleep(0.05)
+    process.terminate()
+    result = process.wait(timeout=30)
+    ctx.finish("ABORTED")
+    estate.design.deployer.settle()
+    prod = estate.design.deployer.deployment("SHOP-on-prod")
+    LEDGER.record("SIGTERM during an update", not prod.in_progress, faults=1, left_active=int(prod.in_progress))
+    assert result.exit_code != 0 and "aborting the update" in result.log
+    assert not prod.in_progress and prod.bundle_id == "v1"
+
+
+def test_aborting_the_pipeline_scenario_aborts_the_test_runs_it_started(sim, tmp_path):
+    import demo
+
+    world = demo.build_world(sim, tmp_path)
+    assert demo.create_pipeline(world).ok
+    for sid, name in demo.TESTS.items():
+        world.design.project(PROJECT).add_scenario(ScenarioSpec(id=sid, name=name, marked_as_test=True, duration=60))
+    client = dataikuapi.DSSClient(world.design.url, world.design.admin_key)
+    scenario = client.get_project(PROJECT).get_scenario(demo.pipeline_id(client))
+    run = scenario.run().wait_for_scenario_run()
+    deadline = time.monotonic() + 30
+    while len(world.qa.active_runs()) < len(demo.TESTS):
+        assert time.monotonic() < deadline, run.get_log()
+        time.sleep(0.05)
+    scenario.abort()
+    world.design.wait_for_run(PROJECT, scenario.id, run.id, timeout=30)
+    left = len(world.qa.active_runs())
+    LEDGER.record("pipeline aborted during its tests", left == 0, faults=1, left_active=left)
+    assert left == 0
+    assert {r.outcome for sid in demo.TESTS for r in world.qa.runs(PROJECT, sid)} == {"ABORTED"}
+    run.refresh()
+    assert run.outcome == "ABORTED"
