@@ -135,3 +135,12 @@ def test_project_on_this_node(sim, design):
     assert not out.ok
     assert out.variables["gate_verdict"] == "FAIL"
     assert "t1 FAILED" in out.log.splitlines()[-1] and "project LOCAL" in out.log.splitlines()[-1]
+
+
+def test_gate_on_dss_13_3_works_without_the_update_history(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02), dss_version="13.3.0")
+    run_tests_on(estate.qa, ["test_1", "test_2"])
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa"}, presets=estate.presets())
+    assert out.ok, out.log
+    assert out.variables["gate_verdict"] == "PASS"
+    assert "update history of deployment SHOP-on-qa cannot be read" in out.log

@@ -113,3 +113,12 @@ def test_already_running_policies(sim, policy):
         assert runs[1].outcome == "SUCCESS"
         assert runs[1].start >= runs[0].end
         assert estate.qa.active_runs() == []
+
+
+def test_without_presets_on_a_deployer_older_than_14_1_the_step_says_what_it_needs(sim):
+    estate = build_estate(sim, make_tests(2), dss_version="13.3.0")
+    out = run(estate, {"target": "deployment", "deployment_id": "SHOP-on-qa"})
+    assert not out.ok
+    message = out.log.splitlines()[-1]
+    assert "needs DSS 14.1 or later" in message and "SHOP-on-qa" in message and "preset" in message
+    assert estate.qa.runs(PROJECT, "test_1") == []

@@ -41,10 +41,10 @@ def make_tests(count, duration=0.05, **overrides):
     return specs
 
 
-def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1") -> Estate:
-    """SHOP on the Design node with the given scenarios, exported as `bundle`, published and deployed to QA
-    (deployment SHOP-on-qa) and, when asked, to Production (SHOP-on-prod)."""
-    design = sim.add_design_node("design")
+def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1", dss_version="14.2.0") -> Estate:
+    """SHOP on the Design node (and Deployer) of `dss_version` with the given scenarios, exported as `bundle`,
+    published and deployed to QA (deployment SHOP-on-qa) and, when asked, to Production (SHOP-on-prod)."""
+    design = sim.add_design_node("design", dss_version=dss_version)
     project = design.add_project(PROJECT)
     project.add_scenario(ScenarioSpec(id=PIPELINE, name="Automate Deployment"))
     for spec in scenarios:
