@@ -141,7 +141,7 @@ def _bundle_to_check(settings: AssertSettings, info, deployer, where: str) -> st
         return settings.bundle_id
     if settings.bundle_mode == BUNDLE_FROM_DEPLOYMENT:
         return read_deployment(deployer, settings.bundle_deployment_id, where).bundle_id
-    return info.bundle_id
+    return info.running_bundle_id
 
 
 def _project_verdict(context, settings: AssertSettings) -> Verdict:

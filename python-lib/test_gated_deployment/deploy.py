@@ -206,7 +206,7 @@ def _health_or_unknown(deployer, info: DeploymentInfo, where: str):
 
 def is_in_place(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> Optional[str]:
     """The health when the deployment already runs this bundle and is healthy, else None."""
-    if info.bundle_id != bundle_id:
+    if info.running_bundle_id != bundle_id:
         return None
     health, _ = current_health(deployer, info.deployment_id, where)
     return health if health in HEALTH_OK else None

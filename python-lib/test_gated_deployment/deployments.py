@@ -4,6 +4,7 @@ Where the Deployer's JSON shapes are not documented (the node list of a multi-no
 project key), both plausible shapes are read here and nowhere else.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -11,6 +12,8 @@ import dataikuapi
 
 from .connection import describe_call_error
 from .errors import DSSCallError, PluginError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class DeploymentInfo:
     deployed_project_key: str
     nodes: List[AutomationNode]
     stage: Optional[str] = None
+    # The bundle the nodes run, when DSS says so; `bundle_id` is the one the settings ask for. They differ after a
+    # failed update that was not rolled back.
+    running_bundle_id: str = ""
 
     @property
     def subject(self) -> str:
@@ -66,10 +72,26 @@ def read_deployment(deployer: dataikuapi.DSSClient, deployment_id: str, where: s
             "infraId, publishedProjectKey and bundleId in its settings). Check the deployment in the Project "
             "Deployer." % (deployment_id, where)
         )
-    nodes = _automation_nodes(deployer, infra_id, status.get_heavy() or {})
+    heavy = status.get_heavy() or {}
+    nodes = _automation_nodes(deployer, infra_id, heavy)
     stage = _infra_stage(deployer, infra_id, light)
+    running = _running_bundle(heavy) or bundle
+    if running != bundle:
+        log.warning("Deployment %s is set to bundle %s but its Automation node(s) run bundle %s (out of sync).",
+                    deployment_id, bundle, running)
     return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
-                          published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage)
+                          published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage,
+                          running_bundle_id=running)
+
+
+def _running_bundle(heavy: Dict[str, Any]) -> str:
+    """The bundle every Automation node runs, or "" when DSS does not say or the nodes disagree.
+
+    [U] Per-node data is undocumented: read `nodesStatus[].bundleId` of the heavy status.
+    """
+    bundles = {str(n.get("bundleId")) for n in heavy.get("nodesStatus") or [] if isinstance(n, dict)
+               and n.get("bundleId")}
+    return bundles.pop() if len(bundles) == 1 else ""
 
 
 def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any]) -> List[AutomationNode]:

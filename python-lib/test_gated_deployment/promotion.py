@@ -62,7 +62,7 @@ class Promotion:
     @classmethod
     def start(cls, info: DeploymentInfo, bundle_id: str) -> "Promotion":
         return cls(deployment_id=info.deployment_id, subject=info.subject, bundle_id=bundle_id,
-                   previous_bundle=info.bundle_id)
+                   previous_bundle=info.running_bundle_id)
 
     @property
     def ok(self) -> bool:

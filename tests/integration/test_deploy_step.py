@@ -128,3 +128,18 @@ def test_update_already_in_progress(estate, policy):
         assert not out.ok
         assert "in progress" in out.log.splitlines()[-1]
         assert prod(estate).settings_bundle_id == "v1"
+
+
+def test_rollback_goes_to_the_bundle_running_not_the_one_a_failed_update_left_in_the_settings(estate):
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.05, result="ERROR")
+    assert not deploy(estate, gate_deployment_id=None, rollback=False).ok
+    assert prod(estate).settings_bundle_id == "v2" and prod(estate).bundle_id == "v1"
+    estate.design.export_bundle(PROJECT, "v3")
+    estate.design.deployer.publish_bundle(PROJECT, "v3")
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.05, health_by_bundle={"v3": "UNHEALTHY"})
+    out = deploy(estate, bundle_id="v3", gate_deployment_id=None)
+    assert not out.ok
+    assert out.variables["deploy_previous_bundle"] == "v1"
+    assert "rolled back to bundle v1" in out.log.splitlines()[-1]
+    assert prod(estate).bundle_id == "v1" and prod(estate).health == "HEALTHY"
+    assert "out of sync" in out.log
