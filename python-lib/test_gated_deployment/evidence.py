@@ -9,8 +9,9 @@ from typing import Dict, List, Optional
 import dataikuapi
 from dataikuapi.utils import DataikuException
 
+from .connection import describe_call_error
 from .deployments import DeploymentInfo, deployer_call, published_bundles, testing_counts
-from .errors import DSSCallError
+from .errors import DSSCallError, PluginError
 from .gate import GateEvidence, NodeEvidence
 from .junit import parse_report
 
@@ -41,6 +42,14 @@ def node_details(client: dataikuapi.DSSClient, project_key: str, bundle_id: Opti
     project = client.get_project(project_key)
     try:
         evidence.cases = parse_report(project.get_last_test_scenario_runs_report(bundle_id).content)
+    except DSSCallError as error:
+        permanent = describe_call_error(error, "Reading the test report of project %s" % project_key, evidence.node)
+        if error.is_permission_denied:
+            # The preset was given to get this evidence: a key it refuses is a setting to fix, not a detail.
+            raise PluginError(permanent) from error
+        evidence.notes.append("No per-scenario report from %s (%s): failing scenarios cannot be named."
+                              % (evidence.node, error.detail))
+        return
     except (DataikuException, ET.ParseError) as error:
         evidence.notes.append("No readable per-scenario report from %s (%s): failing scenarios cannot be named."
                               % (evidence.node, getattr(error, "detail", error)))

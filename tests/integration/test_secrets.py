@@ -1,8 +1,11 @@
-"""A canary API key goes through every step failure path (and a success path with reports): it must never
-appear in a log, a message, a scenario variable or a report."""
+"""A canary API key goes through every step and macro failure path (and paths that write reports and pages):
+it must never appear in a log, a message, a scenario variable, a report or a macro page."""
+
+import json
 
 import pytest
 from faultkit import LEDGER
+from macrokit import run_plugin_macro
 from stepkit import run_plugin_step
 from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on
 
@@ -63,3 +66,49 @@ def test_canary_key_never_leaks(sim, tmp_path, name, step, config, node_name, re
     LEDGER.record("canary: " + name, leaks == 0 and not out.ok, leaks=leaks)
     assert not out.ok, out.log
     assert leaks == 0, out.log
+
+
+MACRO_CASES = [
+    ("status: Deployer key refused", "deployment-test-status", {"deployer": preset_ref("canary")}, "design", False,
+     False),
+    # A key limited to other projects sees no deployment of this one: an empty matrix, not an error.
+    ("status: Deployer key without rights", "deployment-test-status", {"deployer": preset_ref("canary")}, "design",
+     "403", True),
+    ("status: page with a failing gate", "deployment-test-status", {"deployer": preset_ref("canary")}, "design", True,
+     True),
+    ("promote: Deployer key refused", "promote-tested-bundle",
+     {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod", "deployer": preset_ref("canary")},
+     "design", False, False),
+    ("promote: QA node key refused", "promote-tested-bundle",
+     {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod",
+      "qa_automation_nodes": [preset_ref("canary")]}, "qa", False, False),
+    ("promote: refused promotion page", "promote-tested-bundle",
+     {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod", "dry_run": False,
+      "deployer": preset_ref("canary"), "qa_automation_nodes": [preset_ref("canary-qa")]}, "design", True, True),
+    ("promote: bad preset URL", "promote-tested-bundle",
+     {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod", "deployer": preset_ref("badurl")},
+     "design", True, False),
+]
+
+
+@pytest.mark.parametrize("name, macro, config, node_name, registered, page_expected", MACRO_CASES,
+                         ids=[c[0] for c in MACRO_CASES])
+def test_canary_key_never_leaks_from_macros(sim, name, macro, config, node_name, registered, page_expected):
+    estate = build_estate(sim, make_tests(3, duration=0.02, test_2={"outcome": "FAILED"}))
+    run_tests_on(estate.qa, ["test_1", "test_2", "test_3"])
+    node = estate.design if node_name == "design" else estate.qa
+    presets = estate.presets()
+    if registered == "403":
+        node.add_api_key(CANARY, user="canary", projects={"OTHER"})
+        presets["canary"] = {"url": node.url, "api_key": CANARY}
+    else:
+        presets["canary"] = canary_preset(estate, node, registered)
+    if node_name == "design" and registered is True:
+        presets["canary-qa"] = canary_preset(estate, estate.qa, True)
+    presets["badurl"] = {"url": "ftp://%s@qa.example" % CANARY, "api_key": CANARY}
+    out = run_plugin_macro(estate.design, macro, PROJECT, config, presets=presets)
+    texts = [out.result, out.error, out.log, json.dumps(out.extra)]
+    leaks = sum(text.count(CANARY) for text in texts)
+    LEDGER.record("canary: " + name, leaks == 0 and out.ok == page_expected, leaks=leaks)
+    assert out.ok == page_expected, out.error + out.log
+    assert leaks == 0, texts
