@@ -129,9 +129,9 @@ def test_sigterm_aborts_the_runs_the_step_started(sim):
     left = len(estate.qa.active_runs())
     aborted = [r.outcome for sid in TESTS for r in estate.qa.runs(PROJECT, sid)]
     LEDGER.record("SIGTERM", result.exit_code != 0 and left == 0, faults=1, left_active=left)
-    assert result.exit_code != 0
-    assert left == 0 and aborted == ["ABORTED"] * 3
-    assert "Aborted test_1" in result.log and "The step was aborted" in result.log
+    assert result.exit_code != 0, result.log
+    assert left == 0 and aborted == ["ABORTED"] * 3, (aborted, result.log)
+    assert "Aborted test_1" in result.log and "The step was aborted" in result.log, result.log
 
 
 def test_step_deadline_aborts_the_runs_in_flight(estate):
