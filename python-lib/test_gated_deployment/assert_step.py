@@ -42,7 +42,7 @@ F_REPORT_FOLDER = Field("report_folder", "Save the verdict to folder")
 MAX_SECONDS = 7 * 24 * 3600
 
 
-def read_policy(reader: ConfigReader) -> GatePolicy:
+def read_gate_policy(reader: ConfigReader) -> GatePolicy:
     max_age = reader.integer(F_MAX_AGE, default=0, minimum=0, maximum=365 * 24 * 3600)
     return GatePolicy(
         min_results=reader.integer(F_MIN_RESULTS, default=1, minimum=1, maximum=100000),
@@ -89,7 +89,7 @@ class AssertSettings:
             bundle_deployment_id=(reader.identifier(F_BUNDLE_DEPLOYMENT)
                                   if bundle_mode == BUNDLE_FROM_DEPLOYMENT else None),
             automation_nodes=read_node_presets(reader, F_AUTOMATION_NODES, redactor),
-            policy=read_policy(reader),
+            policy=read_gate_policy(reader),
             recheck=read_recheck(reader),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "gate"),
             report_folder=reader.identifier(F_REPORT_FOLDER, required=False),

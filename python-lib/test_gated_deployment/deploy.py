@@ -27,6 +27,10 @@ class UpdateBusy(PluginError):
     """Another update of the deployment is in progress and the policy is not to wait."""
 
 
+class UpdateStartUnknown(PluginError):
+    """The request to start an update got no answer: it may or may not have started."""
+
+
 @dataclass(frozen=True)
 class UpdateOptions:
     timeout: float = 1800.0
@@ -74,7 +78,7 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
             return handle.start_update()
         except (requests.ConnectionError, requests.Timeout) as error:
             # The request may or may not have started the update: it is not sent again blindly.
-            raise PluginError(
+            raise UpdateStartUnknown(
                 "The request to start the update of %s to bundle %s got no answer (%s): the update may or may not "
                 "have started. Check the deployment in the Project Deployer, then run the step again."
                 % (info.subject, bundle_id, error)) from error
@@ -158,9 +162,13 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
     try:
         future = _start(deployer, info, bundle_id, options, deadline, where)
-    except UpdateBusy:
-        # Nothing was deployed: leave the settings as they were.
-        set_bundle(deployer, info.deployment_id, info.bundle_id, where)
+    except UpdateStartUnknown:
+        # An update may be running with these settings: leave them as they are, the message says to check.
+        raise
+    except BaseException:
+        # No update started: put the settings back, so that nobody deploys this bundle later by pressing Update
+        # without knowing it.
+        _restore_settings(deployer, info, where)
         raise
     try:
         finished, failure = _wait_future(future, info, bundle_id, deadline)
@@ -188,6 +196,14 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     return UpdateOutcome(True, health, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, health))
 
 
+def _restore_settings(deployer, info: DeploymentInfo, where: str):
+    try:
+        set_bundle(deployer, info.deployment_id, info.bundle_id, where)
+    except (PluginError, DSSCallError, requests.RequestException) as error:
+        log.error("Could not point %s back at bundle %s (%s): check its settings in the Project Deployer.",
+                  info.subject, info.bundle_id, error)
+
+
 def _abort_future(future) -> str:
     """Aborts an update; says how that went."""
     try:
@@ -206,7 +222,7 @@ def _health_or_unknown(deployer, info: DeploymentInfo, where: str):
 
 def is_in_place(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> Optional[str]:
     """The health when the deployment already runs this bundle and is healthy, else None."""
-    if info.running_bundle_id != bundle_id:
+    if info.running_bundle_id != bundle_id or info.bundle_id != bundle_id:
         return None
     health, _ = current_health(deployer, info.deployment_id, where)
     return health if health in HEALTH_OK else None

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .assert_step import read_policy
+from .assert_step import read_gate_policy
 from .deploy import UpdateOptions
 from .deployment_settings import DeploymentRef, connect_deployer, read_deployment_ref, read_node_presets
 from .deployments import published_bundles, read_deployment
@@ -61,12 +61,8 @@ class DeploySettings:
             source_deployment_id=reader.identifier(F_SOURCE_DEPLOYMENT) if source == SOURCE_DEPLOYMENT else None,
             gate_deployment_id=gate,
             gate_nodes=read_node_presets(reader, F_GATE_NODES, redactor),
-            gate_policy=read_policy(reader),
-            update=UpdateOptions(
-                timeout=float(reader.integer(F_TIMEOUT, default=1800, minimum=1, maximum=7 * 24 * 3600)),
-                wait_if_running=reader.choice(F_IF_UPDATING, ["wait", "fail"], "wait") == "wait",
-                reachable_window=float(reader.integer(F_REACHABLE, default=0, minimum=0, maximum=3600)),
-            ),
+            gate_policy=read_gate_policy(reader),
+            update=read_update_options(reader),
             force=reader.boolean(F_FORCE, default=False),
             rollback=reader.boolean(F_ROLLBACK, default=True),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
@@ -76,6 +72,15 @@ class DeploySettings:
         gate = (GateSpec(self.gate_deployment_id, self.gate_policy, self.gate_nodes)
                 if self.gate_deployment_id else None)
         return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback)
+
+
+def read_update_options(reader: ConfigReader) -> UpdateOptions:
+    """The update settings; a component without some of these fields gets their defaults."""
+    return UpdateOptions(
+        timeout=float(reader.integer(F_TIMEOUT, default=1800, minimum=1, maximum=7 * 24 * 3600)),
+        wait_if_running=reader.choice(F_IF_UPDATING, ["wait", "fail"], "wait") == "wait",
+        reachable_window=float(reader.integer(F_REACHABLE, default=0, minimum=0, maximum=3600)),
+    )
 
 
 def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:

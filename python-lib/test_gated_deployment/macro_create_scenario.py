@@ -9,10 +9,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .automate_scenario import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, AutomateSettings, build_steps, has_variables
+from .automate_scenario import AutomateSettings, build_steps, has_variables
 from .deployments import deployer_call, read_deployment
 from .errors import PluginError
 from .macro_runtime import ui_path
+from .promotion import same_published_project
 from .reports import render
 from .run_tests_step import list_scenario_items
 from .scenario_steps import PLUGIN_ID
@@ -63,13 +64,7 @@ def _check_deployments(client, settings: AutomateSettings, notes: List[str]) -> 
         return None
     qa = read_deployment(client, settings.qa_deployment, DEPLOYER_WHERE)
     prod = read_deployment(client, settings.prod_deployment, DEPLOYER_WHERE)
-    if qa.published_project_key != prod.published_project_key:
-        raise PluginError(
-            "Deployment %s (%s) deploys published project %s but deployment %s (%s) deploys %s: a bundle can only "
-            "go from QA to Production within one published project. Fix %s or %s." % (
-                qa.deployment_id, F_QA_DEPLOYMENT.label, qa.published_project_key, prod.deployment_id,
-                F_PROD_DEPLOYMENT.label, prod.published_project_key, F_QA_DEPLOYMENT.describe(),
-                F_PROD_DEPLOYMENT.describe()))
+    same_published_project(qa, prod)
     return qa.published_project_key
 
 
@@ -97,8 +92,17 @@ def write_scenario(client, project_key: str, settings: AutomateSettings, steps: 
                     existing["id"], project_key, existing.get("type")))
         handle = project.get_scenario(existing["id"])
         written = Written(scenario_id=handle.id, created=False, steps=steps)
-    scenario_settings = deployer_call(what, WHERE, handle.get_settings)
+    try:
+        scenario_settings = deployer_call(what, WHERE, handle.get_settings)
+    except KeyError as error:
+        # dataikuapi reads the scenario's "type" to pick its settings class.
+        raise PluginError("DSS answered scenario %s of project %s without its %s: the macro cannot tell whether it "
+                          "is step-based. Check the scenario in DSS." % (handle.id, project_key, error)) from error
     raw = scenario_settings.get_raw()
+    if raw.get("type") != STEP_BASED:
+        raise PluginError("Scenario %s of project %s is a %s scenario, not a step-based one, so the macro cannot "
+                          "write its steps. Give another scenario id, or delete that scenario."
+                          % (handle.id, project_key, raw.get("type")))
     params = raw.setdefault("params", {})
     written.replaced_steps = 0 if written.created else len(params.get("steps") or [])
     # [U] Whether DSS keeps the steps of a create definition: set them (and the name and tag) in any case.

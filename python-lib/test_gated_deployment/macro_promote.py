@@ -8,14 +8,14 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .assert_step import read_policy
-from .deploy import UpdateOptions, current_health
-from .deploy_step import F_ROLLBACK, F_TIMEOUT
+from .assert_step import read_gate_policy
+from .deploy import UpdateOptions, current_health, is_in_place
+from .deploy_step import F_ROLLBACK, read_update_options
 from .deployment_settings import F_DEPLOYER, DeploymentRef, connect_deployer, read_node_presets
 from .deployments import read_deployment
 from .errors import PluginError, SettingsError
 from .gate import GatePolicy
-from .promotion import GateSpec, Promotion, PromotionOptions, check_gate, promote
+from .promotion import GateSpec, Promotion, PromotionOptions, check_gate, promote, same_published_project
 from .reports import render
 from .settings import Field, NodeSettings
 
@@ -53,11 +53,10 @@ class PromoteSettings:
             qa_deployment_id=qa,
             prod_deployment_id=prod,
             qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor),
-            policy=read_policy(reader),
+            policy=read_gate_policy(reader),
             # Default on: a macro run by mistake must not deploy to Production.
             dry_run=reader.boolean(F_DRY_RUN, default=True),
-            update=UpdateOptions(timeout=float(reader.integer(F_TIMEOUT, default=1800, minimum=1,
-                                                              maximum=7 * 24 * 3600))),
+            update=read_update_options(reader),
             rollback=reader.boolean(F_ROLLBACK, default=True),
         )
 
@@ -68,17 +67,17 @@ def promote_tested_bundle(context) -> str:
     deployer, where = connect_deployer(context, DeploymentRef(settings.deployer, settings.prod_deployment_id))
     qa = read_deployment(deployer, settings.qa_deployment_id, where)
     prod = read_deployment(deployer, settings.prod_deployment_id, where)
-    if qa.published_project_key != prod.published_project_key:
+    same_published_project(qa, prod)
+    if qa.running_bundle_id != qa.bundle_id:
         raise PluginError(
-            "%s deploys published project %s but %s deploys %s: a bundle can only be promoted within one published "
-            "project. Fix %s or %s." % (qa.subject, qa.published_project_key, prod.subject,
-                                        prod.published_project_key, F_QA_DEPLOYMENT.describe(),
-                                        F_PROD_DEPLOYMENT.describe()))
+            "%s is set to bundle %s but runs bundle %s (out of sync), so which bundle QA tested is unclear. Update "
+            "or roll back %s first." % (qa.subject, qa.bundle_id, qa.running_bundle_id, qa.subject))
     gate = GateSpec(qa.deployment_id, settings.policy, settings.qa_nodes)
     record = Promotion.start(prod, qa.bundle_id)
     if settings.dry_run:
-        record.verdict = check_gate(deployer, gate, qa.bundle_id, where, context.node_client)
-        record.outcome, record.message = DRY_RUN, _dry_run_story(record, gate.policy, settings.rollback)
+        record.verdict = check_gate(deployer, gate, qa.bundle_id, where, context.node_client, prod)
+        in_place = is_in_place(deployer, prod, qa.bundle_id, where)
+        record.outcome, record.message = DRY_RUN, _dry_run_story(record, gate.policy, settings.rollback, in_place)
     else:
         options = PromotionOptions(gate=gate, update=settings.update, rollback=settings.rollback)
         promote(deployer, prod, record, options, where, context.node_client)
@@ -89,13 +88,13 @@ def promote_tested_bundle(context) -> str:
                   after_bundle=after.bundle_id, after_health=health, after_messages=messages)
 
 
-def _dry_run_story(record: Promotion, policy: GatePolicy, rollback: bool) -> str:
+def _dry_run_story(record: Promotion, policy: GatePolicy, rollback: bool, in_place: Optional[str]) -> str:
     if record.verdict.blocks(policy):
         return ("Dry run: the promotion of bundle %s to %s would be refused, so nothing would change. Nothing was "
                 "changed." % (record.bundle_id, record.subject))
-    if record.previous_bundle == record.bundle_id:
-        return ("Dry run: %s already runs bundle %s; a real run would only check its health. Nothing was changed."
-                % (record.subject, record.bundle_id))
+    if in_place:
+        return ("Dry run: %s already runs bundle %s and is %s; a real run would leave it alone. Nothing was changed."
+                % (record.subject, record.bundle_id, in_place))
     return ("Dry run: the gate lets bundle %s through; a real run would update %s from bundle %s to it%s. Nothing "
             "was changed. Untick 'Dry run' to promote." % (
                 record.bundle_id, record.subject, record.previous_bundle,

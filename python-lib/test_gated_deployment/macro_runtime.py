@@ -17,7 +17,7 @@ from .errors import StepInterrupted
 from .failures import describe_failure
 from .redaction import Redactor
 from .settings import ConfigReader, secrets_in
-from .step_runtime import StepContext, configure_logging, raise_interrupted, read_policy
+from .step_runtime import StepContext, configure_logging, raise_interrupted, read_transport_policy
 
 log = logging.getLogger("test_gated_deployment")
 
@@ -59,7 +59,7 @@ class MacroRuntime:
                 variables={},
                 project_key=self.project_key,
                 redactor=self.redactor,
-                policy=read_policy(reader),
+                policy=read_transport_policy(reader),
                 _local_client_factory=self._local_client_factory,
                 _set_variables=_outside_scenario,
                 _folder_factory=_outside_scenario,

@@ -11,7 +11,7 @@ from typing import List, Optional
 from .deploy import current_health
 from .deployment_settings import F_DEPLOYER, DeploymentRef, connect_deployer
 from .deployments import deployer_call, read_deployment
-from .errors import PluginError
+from .failures import describe_failure
 from .gate import GatePolicy, Verdict
 from .gatekeeper import check_deployment_gate
 from .reports import render
@@ -53,8 +53,8 @@ def deployment_status(context) -> str:
     deployer, where = connect_deployer(context, DeploymentRef(deployer=settings.deployer, deployment_id=""))
     listed = deployer_call("Listing the deployments of published project %s" % published, where,
                            deployer.get_projectdeployer().list_deployments, as_objects=False)
-    ids = [basic["id"] for basic in (item.get("deploymentBasicInfo", item) for item in listed)
-           if basic.get("id") and basic.get("publishedProjectKey") == published]
+    basics = [(item.get("deploymentBasicInfo") or item) if isinstance(item, dict) else {} for item in listed]
+    ids = [basic["id"] for basic in basics if basic.get("id") and basic.get("publishedProjectKey") == published]
     rows = [_row(deployer, deployment_id, where) for deployment_id in ids]
     return render("macro_status.html", published=published, where=where, rows=rows, policy=GatePolicy())
 
@@ -63,10 +63,10 @@ def _row(deployer, deployment_id: str, where: str) -> DeploymentRow:
     row = DeploymentRow(deployment_id=deployment_id)
     try:
         info = read_deployment(deployer, deployment_id, where)
-        row.infra_id, row.stage, row.bundle_id = info.infra_id, info.stage or "", info.bundle_id
+        row.infra_id, row.stage, row.bundle_id = info.infra_id, info.stage or "", info.running_bundle_id
         row.health, row.health_messages = current_health(deployer, deployment_id, where)
-        row.verdict = check_deployment_gate(deployer, info, info.bundle_id, GatePolicy(), where=where)
-    except PluginError as error:
-        log.warning("Deployment %s: %s", deployment_id, error)
-        row.error = str(error)
+        row.verdict = check_deployment_gate(deployer, info, info.running_bundle_id, GatePolicy(), where=where)
+    except Exception as error:  # noqa: BLE001 - one deployment DSS cannot describe must not hide the others
+        row.error = describe_failure(error, "macro")
+        log.warning("Deployment %s: %s", deployment_id, row.error)
     return row

@@ -26,6 +26,7 @@ UNCHANGED = "unchanged"
 UPDATED = "updated"
 FAILED = "failed"
 ROLLED_BACK = "rolled_back"
+ROLLBACK_FAILED = "rollback_failed"
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,22 @@ class Promotion:
         return {"%s_%s" % (prefix, k): v for k, v in values.items()}
 
 
+def same_published_project(gate_info: DeploymentInfo, target: DeploymentInfo):
+    """A bundle id only means something within one published project: gating across two would judge another
+    project's tests."""
+    if gate_info.published_project_key != target.published_project_key:
+        raise PluginError(
+            "%s deploys published project %s but %s deploys %s: the gate would judge another project's tests. Pick "
+            "a gate deployment of project %s." % (gate_info.subject, gate_info.published_project_key,
+                                                  target.subject, target.published_project_key,
+                                                  target.published_project_key))
+
+
 def check_gate(deployer: dataikuapi.DSSClient, gate: GateSpec, bundle_id: str, where: str,
-               node_client: Callable[[NodeSettings], dataikuapi.DSSClient]) -> Verdict:
+               node_client: Callable[[NodeSettings], dataikuapi.DSSClient], target: DeploymentInfo) -> Verdict:
     """The gate verdict for `bundle_id` on the gate deployment, per-scenario when node presets are given."""
     gate_info = read_deployment(deployer, gate.deployment_id, where)
+    same_published_project(gate_info, target)
     node_clients = None
     if gate.nodes:
         connected = connect_deployment_nodes(gate_info, list(gate.nodes), node_client)
@@ -101,7 +114,7 @@ def promote(deployer: dataikuapi.DSSClient, info: DeploymentInfo, record: Promot
     """
     bundle_id, previous = record.bundle_id, record.previous_bundle
     if options.gate is not None:
-        record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client)
+        record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info)
         if record.verdict.blocks(options.gate.policy):
             record.outcome = REFUSED
             record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
@@ -119,17 +132,27 @@ def promote(deployer: dataikuapi.DSSClient, info: DeploymentInfo, record: Promot
         log.info(outcome.story)
         record.outcome, record.message = UPDATED, outcome.story
         return record
-    record.outcome = FAILED
+    record.outcome, record.message = FAILED, outcome.story
     if not options.rollback or previous == bundle_id:
-        record.message = outcome.story + (" Rollback is off: fix the deployment by hand." if not options.rollback
-                                          else " There is no other bundle to roll back to.")
+        record.message += (" Rollback is off: fix the deployment by hand." if not options.rollback
+                           else " There is no other bundle to roll back to.")
         return record
     log.warning("%s Rolling back %s to bundle %s.", outcome.story, info.subject, previous)
-    back = update_to(deployer, info, previous, options.update, where)
-    record.rolled_back, record.health, record.outcome = True, back.health, ROLLED_BACK
-    record.message = "%s It was rolled back to bundle %s: %s" % (
-        outcome.story, previous, back.story if back.ok else "the rollback failed too. " + back.story +
-        " Fix the deployment by hand.")
+    try:
+        back = update_to(deployer, info, previous, options.update, where)
+    except PluginError as error:
+        record.outcome = ROLLBACK_FAILED
+        record.message += " Rolling back to bundle %s could not start: %s Fix the deployment by hand." % (
+            previous, error)
+        return record
+    record.health = back.health
+    if back.ok:
+        record.rolled_back, record.outcome = True, ROLLED_BACK
+        record.message += " It was rolled back to bundle %s: %s" % (previous, back.story)
+    else:
+        record.outcome = ROLLBACK_FAILED
+        record.message += " Rolling back to bundle %s failed too: %s Fix the deployment by hand." % (
+            previous, back.story)
     return record
 
 

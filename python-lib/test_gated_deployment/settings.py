@@ -203,6 +203,11 @@ def read_node_preset(value: Any, field: Field) -> Optional[NodeSettings]:
         raise SettingsError(
             "The DSS node preset in %s has the URL %r: expected http(s)://host[:port]." % (field.describe(), url)
         )
+    if parsed.username or parsed.password:
+        raise SettingsError(
+            "The DSS node preset in %s has credentials in its URL: remove them from 'Node URL' and put the API key "
+            "in 'API key'." % field.describe()
+        )
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
         raise SettingsError(
             "The DSS node preset in %s has the URL %r: give only the node's base URL, for example "

@@ -24,7 +24,7 @@ F_HTTP_TIMEOUT = Field("http_timeout_s", "DSS answer timeout (s)")
 F_RETRY_BUDGET = Field("retry_budget_s", "Retry budget per call (s)")
 
 
-def read_policy(reader: ConfigReader) -> TransportPolicy:
+def read_transport_policy(reader: ConfigReader) -> TransportPolicy:
     """The transport policy set in a component's advanced settings (the same two fields on every component)."""
     return TransportPolicy.within(
         read_timeout=float(reader.integer(F_HTTP_TIMEOUT, default=60, minimum=1, maximum=3600)),
@@ -112,7 +112,7 @@ def run_step(logic: Callable[[StepContext], None], step_config: Dict[str, Any], 
             variables=variables,
             project_key=project_key,
             redactor=redactor,
-            policy=read_policy(reader),
+            policy=read_transport_policy(reader),
             _local_client_factory=local_client_factory,
             _set_variables=scenario.set_scenario_variables,
             _folder_factory=folder_factory,

@@ -143,3 +143,28 @@ def test_rollback_goes_to_the_bundle_running_not_the_one_a_failed_update_left_in
     assert "rolled back to bundle v1" in out.log.splitlines()[-1]
     assert prod(estate).bundle_id == "v1" and prod(estate).health == "HEALTHY"
     assert "out of sync" in out.log
+
+
+def test_a_rollback_that_fails_too_is_not_reported_as_a_rollback(estate):
+    run_tests_on(estate.qa, TESTS)
+    estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.05,
+                                                health_by_bundle={"v2": "UNHEALTHY", "v1": "UNHEALTHY"})
+    out = deploy(estate)
+    assert not out.ok
+    assert "Rolling back to bundle v1 failed too" in out.log.splitlines()[-1]
+    assert out.variables["deploy_rolled_back"] is False
+    assert out.variables["deploy_outcome"] == "rollback_failed"
+
+
+def test_a_gate_on_another_published_project_is_refused(estate):
+    other = estate.design.add_project("OTHER")
+    other.add_scenario(ScenarioSpec(id="t", name="T", marked_as_test=True, duration=0.02))
+    estate.design.export_bundle("OTHER", "v2")
+    estate.design.deployer.publish_bundle("OTHER", "v2")
+    estate.design.deployer.add_deployment("OTHER-on-qa", published_project_key="OTHER", infra_id="qa-infra",
+                                          bundle_id="v2")
+    run_tests_on(estate.qa, ["t"], project_key="OTHER")
+    out = deploy(estate, gate_deployment_id="OTHER-on-qa")
+    assert not out.ok
+    assert "another project's tests" in out.log.splitlines()[-1]
+    assert prod(estate).settings_bundle_id == "v1"

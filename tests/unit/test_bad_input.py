@@ -15,7 +15,7 @@ from test_gated_deployment.macro_status import StatusSettings
 from test_gated_deployment.redaction import Redactor
 from test_gated_deployment.run_tests_step import RunTestsSettings
 from test_gated_deployment.settings import ConfigReader
-from test_gated_deployment.step_runtime import StepContext, read_policy
+from test_gated_deployment.step_runtime import StepContext, read_transport_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod"}
@@ -36,7 +36,7 @@ READERS = {
 def read(component, config):
     reader = ConfigReader(config, {"bundle_id": "v1"})
     context = StepContext(reader=reader, variables={}, project_key="SHOP", redactor=Redactor(),
-                          policy=read_policy(reader), _local_client_factory=None, _set_variables=None,
+                          policy=read_transport_policy(reader), _local_client_factory=None, _set_variables=None,
                           _folder_factory=None)
     READERS[component][0](context)
 

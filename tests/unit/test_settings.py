@@ -87,3 +87,9 @@ def test_required_value_that_expands_to_nothing_is_refused():
 def test_tls_verification_is_off_only_when_asked(raw, expected):
     node = read_node_preset({"url": "https://qa", "api_key": "k", "verify_tls": raw}, Field("n", "N"))
     assert node.verify_tls is expected
+
+
+def test_node_preset_with_credentials_in_its_url_is_refused():
+    with pytest.raises(SettingsError) as info:
+        read_node_preset({"url": "https://user:s3cret@qa:11200", "api_key": "k"}, Field("n", "N"))
+    assert "credentials in its URL" in str(info.value) and "s3cret" not in str(info.value)
