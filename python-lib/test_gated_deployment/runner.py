@@ -45,6 +45,9 @@ CLOCK_MARGIN_MS = 2000
 CANCEL_CHECK_EVERY = 5
 # DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
 MAX_CANCELLATIONS = 10
+# When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
+FINAL_ABORT_TRIES = 3
+FINAL_ABORT_PAUSE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -246,16 +249,18 @@ class TestRunner:
         job.trigger_time = time.monotonic()
         job.trigger_epoch_ms = int(time.time() * 1000)
         job.polls_without_run = 0
+        # From here on a run may exist: if the step is aborted before the answer arrives, the cleanup must abort it.
+        job.state = _RECONCILING
+        job.reconcile_until = job.trigger_time + RECONCILE_SECONDS
         try:
             job.fire = job.handle.run()
         except (requests.ConnectionError, requests.Timeout) as error:
             # The POST may have reached DSS before the connection broke: look for the run it started, if any,
             # rather than start a second one.
             log.warning("The run request for %s failed (%s): checking whether DSS started it anyway.", job.label, error)
-            job.state = _RECONCILING
-            job.reconcile_until = job.trigger_time + RECONCILE_SECONDS
             return
         except DSSCallError as error:
+            job.state = _PENDING  # DSS answered with an error: it started nothing
             message = describe_call_error(error, "Starting test scenario %s" % job.label, job.target.node)
             raise PluginError(message or "Starting test scenario %s failed: %s" % (job.label, error)) from error
         job.attempts += 1
@@ -416,15 +421,25 @@ class TestRunner:
                 self._request_abort(job, "aborted: %s" % reason)
 
     def _abort_in_flight_now(self):
-        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started."""
+        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started.
+
+        Aborting twice is harmless, so a failed abort is tried again a few times before giving up.
+        """
         for job in self.jobs:
-            if job.state in (_RECONCILING, _TRIGGERED, _RUNNING, _ABORTING):
+            if job.state not in (_RECONCILING, _TRIGGERED, _RUNNING, _ABORTING):
+                continue
+            for attempt in range(1, FINAL_ABORT_TRIES + 1):
                 try:
                     job.handle.abort()
                     log.warning("Aborted %s (run %s), which this step had started.", job.label,
                                 job.run.id if job.run is not None else "not started yet")
+                    break
                 except Exception as error:  # noqa: BLE001 - cleanup must try every run
-                    log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
+                    permanent = isinstance(error, DSSCallError) and error.status < 500 and error.status != 429
+                    if permanent or attempt == FINAL_ABORT_TRIES:
+                        log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
+                        break
+                    time.sleep(FINAL_ABORT_PAUSE_SECONDS)
 
     def _report_progress(self):
         if self.on_progress is not None:
