@@ -7,13 +7,14 @@ repeated blindly: a conflict means another update runs, which the caller's polic
 import logging
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 import dataikuapi
 import requests
 
 from .deployments import DeploymentInfo, deployer_call
 from .errors import DSSCallError, PluginError, StepInterrupted
+from .interrupts import shielded
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,15 @@ def current_health(deployer, deployment_id: str, where: str):
     return str(heavy.get("health") or "UNKNOWN"), [m for m in messages if m]
 
 
-def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str):
+def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str,
+           started: List[dataikuapi.dss.future.DSSFuture]):
+    """Starts the update; its future also goes into `started`, so that an abort right after still finds it."""
     handle = _handle(deployer, info.deployment_id)
     while True:
         try:
-            return handle.start_update()
+            with shielded():
+                started.append(handle.start_update())
+            return started[0]
         except (requests.ConnectionError, requests.Timeout) as error:
             # The request may or may not have started the update: it is not sent again blindly.
             raise UpdateStartUnknown(
@@ -160,21 +165,25 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     deadline = time.monotonic() + options.timeout
     set_bundle(deployer, info.deployment_id, bundle_id, where)
     log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
+    started: List[dataikuapi.dss.future.DSSFuture] = []
     try:
-        future = _start(deployer, info, bundle_id, options, deadline, where)
+        future = _start(deployer, info, bundle_id, options, deadline, where, started)
+        finished, failure = _wait_future(future, info, bundle_id, deadline)
     except UpdateStartUnknown:
         # An update may be running with these settings: leave them as they are, the message says to check.
         raise
-    except BaseException:
-        # No update started: put the settings back, so that nobody deploys this bundle later by pressing Update
-        # without knowing it.
-        _restore_settings(deployer, info, where)
-        raise
-    try:
-        finished, failure = _wait_future(future, info, bundle_id, deadline)
     except StepInterrupted:
-        log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
-        _abort_future(future)
+        if started:
+            log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
+            _abort_future(started[0])
+        else:
+            _restore_settings(deployer, info, where)
+        raise
+    except BaseException:
+        if not started:
+            # No update started: put the settings back, so that nobody deploys this bundle later by pressing
+            # Update without knowing it.
+            _restore_settings(deployer, info, where)
         raise
     if not finished:
         aborted = _abort_future(future)

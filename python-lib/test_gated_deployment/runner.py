@@ -20,6 +20,7 @@ from dataikuapi.utils import DataikuException
 from .connection import describe_call_error, server_clock_offset_ms
 from .discovery import TestScenario
 from .errors import DSSCallError, PluginError
+from .interrupts import shielded
 from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING, RunSummary, ScenarioResult
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,8 @@ class TestRunner:
         job.state = _RECONCILING
         job.reconcile_until = job.trigger_time + RECONCILE_SECONDS
         try:
-            job.fire = job.handle.run()
+            with shielded():
+                job.fire = job.handle.run()
         except (requests.ConnectionError, requests.Timeout) as error:
             # The POST may have reached DSS before the connection broke: look for the run it started, if any,
             # rather than start a second one.
