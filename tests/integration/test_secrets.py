@@ -12,10 +12,25 @@ from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on
 CANARY = "dkuaps-CANARY-7f3e9b1c5a"
 
 
-def canary_preset(estate, node, registered):
-    if registered:
+def canary_estate(sim, node_name, registered):
+    """An estate where test_2 failed on QA, and presets holding the canary key.
+
+    `registered`: True (a valid key on the node), False (unknown: 401), or "403" (valid for another project only).
+    """
+    estate = build_estate(sim, make_tests(3, duration=0.02, test_2={"outcome": "FAILED"}))
+    run_tests_on(estate.qa, ["test_1", "test_2", "test_3"])
+    node = estate.design if node_name == "design" else estate.qa
+    if registered == "403":
+        node.add_api_key(CANARY, user="canary", projects={"OTHER"})
+    elif registered:
         node.add_api_key(CANARY, user="canary")
-    return {"url": node.url, "api_key": CANARY}
+    presets = estate.presets()
+    presets["canary"] = {"url": node.url, "api_key": CANARY}
+    if node_name == "design" and registered is True:
+        estate.qa.add_api_key(CANARY, user="canary")
+        presets["canary-qa"] = {"url": estate.qa.url, "api_key": CANARY}
+    presets["badurl"] = {"url": "ftp://%s@qa.example" % CANARY, "api_key": CANARY}
+    return estate, presets
 
 
 CASES = [
@@ -48,16 +63,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, step, config, node_name, registered", CASES, ids=[c[0] for c in CASES])
 def test_canary_key_never_leaks(sim, tmp_path, name, step, config, node_name, registered):
-    estate = build_estate(sim, make_tests(3, duration=0.02, test_2={"outcome": "FAILED"}))
-    run_tests_on(estate.qa, ["test_1", "test_2", "test_3"])
-    node = estate.design if node_name == "design" else estate.qa
-    presets = estate.presets()
-    if registered == "403":
-        node.add_api_key(CANARY, user="canary", projects={"OTHER"})
-        presets["canary"] = {"url": node.url, "api_key": CANARY}
-    else:
-        presets["canary"] = canary_preset(estate, node, registered)
-    presets["badurl"] = {"url": "ftp://%s@qa.example" % CANARY, "api_key": CANARY}
+    estate, presets = canary_estate(sim, node_name, registered)
     out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets,
                           extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
     texts = [out.log, repr(out.variables)]
@@ -94,18 +100,7 @@ MACRO_CASES = [
 @pytest.mark.parametrize("name, macro, config, node_name, registered, page_expected", MACRO_CASES,
                          ids=[c[0] for c in MACRO_CASES])
 def test_canary_key_never_leaks_from_macros(sim, name, macro, config, node_name, registered, page_expected):
-    estate = build_estate(sim, make_tests(3, duration=0.02, test_2={"outcome": "FAILED"}))
-    run_tests_on(estate.qa, ["test_1", "test_2", "test_3"])
-    node = estate.design if node_name == "design" else estate.qa
-    presets = estate.presets()
-    if registered == "403":
-        node.add_api_key(CANARY, user="canary", projects={"OTHER"})
-        presets["canary"] = {"url": node.url, "api_key": CANARY}
-    else:
-        presets["canary"] = canary_preset(estate, node, registered)
-    if node_name == "design" and registered is True:
-        presets["canary-qa"] = canary_preset(estate, estate.qa, True)
-    presets["badurl"] = {"url": "ftp://%s@qa.example" % CANARY, "api_key": CANARY}
+    estate, presets = canary_estate(sim, node_name, registered)
     out = run_plugin_macro(estate.design, macro, PROJECT, config, presets=presets)
     texts = [out.result, out.error, out.log, json.dumps(out.extra)]
     leaks = sum(text.count(CANARY) for text in texts)
