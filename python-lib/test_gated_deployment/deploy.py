@@ -12,7 +12,7 @@ from typing import List, Optional
 import dataikuapi
 import requests
 
-from .deployments import DeploymentInfo, deployer_call
+from .deployments import DeploymentInfo, dss_call
 from .errors import DSSCallError, PluginError, StepInterrupted
 from .interrupts import shielded
 
@@ -53,9 +53,9 @@ def _handle(deployer, deployment_id):
 def set_bundle(deployer, deployment_id: str, bundle_id: str, where: str):
     handle = _handle(deployer, deployment_id)
     what = "Pointing deployment %s at bundle %s" % (deployment_id, bundle_id)
-    settings = deployer_call(what, where, handle.get_settings)
+    settings = dss_call(what, where, handle.get_settings)
     settings.bundle_id = bundle_id
-    deployer_call(what, where, settings.save)
+    dss_call(what, where, settings.save)
 
 
 def current_health(deployer, deployment_id: str, where: str):
@@ -63,7 +63,7 @@ def current_health(deployer, deployment_id: str, where: str):
 
     `healthMessages` is a dict with a `messages` list (reference §8); a bare list is accepted too.
     """
-    status = deployer_call("Reading the health of deployment %s" % deployment_id, where,
+    status = dss_call("Reading the health of deployment %s" % deployment_id, where,
                            _handle(deployer, deployment_id).get_status)
     heavy = status.get_heavy() or {}
     raw = heavy.get("healthMessages") or {}

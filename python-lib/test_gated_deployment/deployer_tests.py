@@ -12,7 +12,7 @@ import time
 from typing import Dict
 
 from .connection import describe_call_error
-from .deployments import AutomationNode, DeploymentInfo, deployer_call, testing_counts
+from .deployments import AutomationNode, DeploymentInfo, dss_call, testing_counts
 from .errors import DSSCallError, PluginError
 from .results import NodeCounts
 
@@ -28,7 +28,7 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
     label = node.label(info.infra_id)
     handle = deployer.get_projectdeployer().get_deployment(info.deployment_id)
     what = "Reading the testing status of %s for bundle %s" % (info.subject, info.bundle_id)
-    before = _counts(deployer_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
+    before = _counts(dss_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
     try:
         launched = _counts(handle.run_test_scenarios(node.node_id))
     except DSSCallError as error:
@@ -60,6 +60,6 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
         if stop.wait(poll):
             return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last,
                               problem="the step stopped before the tests were seen to finish")
-        current = _counts(deployer_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
+        current = _counts(dss_call(what, label, handle.get_testing_status, info.bundle_id, node.node_id))
         if current != last:
             last, last_change = current, time.monotonic()

@@ -45,8 +45,8 @@ class DeploymentInfo:
         return "deployment %s" % self.deployment_id
 
 
-def deployer_call(what: str, where: str, call, *args, **kwargs):
-    """Runs a Deployer call and turns a permanent DSS error into a message naming the object."""
+def dss_call(what: str, where: str, call, *args, **kwargs):
+    """Runs a DSS call and turns a permanent DSS error into a message naming the object."""
     try:
         return call(*args, **kwargs)
     except DSSCallError as error:
@@ -57,8 +57,8 @@ def deployer_call(what: str, where: str, call, *args, **kwargs):
 def read_deployment(deployer: dataikuapi.DSSClient, deployment_id: str, where: str = "the Deployer") -> DeploymentInfo:
     handle = deployer.get_projectdeployer().get_deployment(deployment_id)
     what = "Reading deployment %s" % deployment_id
-    settings = deployer_call(what, where, handle.get_settings).get_raw()
-    status = deployer_call(what, where, handle.get_status)
+    settings = dss_call(what, where, handle.get_settings).get_raw()
+    status = dss_call(what, where, handle.get_status)
     light = status.get_light() or {}
     basic = light.get("deploymentBasicInfo") or {}
     infra_id = settings.get("infraId") or basic.get("infraId") or ""
@@ -140,7 +140,7 @@ def published_bundles(deployer: dataikuapi.DSSClient, published_project_key: str
     [I] The published project's status lists them as `packages`; they are sorted by `publishedOn` when the
     entries carry it, rather than trusting the list's order.
     """
-    status = deployer_call("Reading published project %s" % published_project_key, where,
+    status = dss_call("Reading published project %s" % published_project_key, where,
                            deployer.get_projectdeployer().get_project(published_project_key).get_status)
     packages = [p for p in (status.get_raw() or {}).get("packages") or [] if isinstance(p, dict) and p.get("id")]
     if packages and all(p.get("publishedOn") for p in packages):

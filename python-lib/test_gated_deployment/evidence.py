@@ -10,7 +10,7 @@ import dataikuapi
 from dataikuapi.utils import DataikuException
 
 from .connection import describe_call_error
-from .deployments import DeploymentInfo, deployer_call, published_bundles, testing_counts
+from .deployments import DeploymentInfo, dss_call, published_bundles, testing_counts
 from .errors import DSSCallError, PluginError
 from .gate import GateEvidence, NodeEvidence
 from .junit import parse_report
@@ -54,7 +54,7 @@ def node_details(client: dataikuapi.DSSClient, project_key: str, bundle_id: Opti
         evidence.notes.append("No readable per-scenario report from %s (%s): failing scenarios cannot be named."
                               % (evidence.node, getattr(error, "detail", error)))
         return
-    items = deployer_call("Listing the test scenarios of project %s" % project_key, evidence.node,
+    items = dss_call("Listing the test scenarios of project %s" % project_key, evidence.node,
                           project.list_scenarios, as_type="listitems")
     evidence.expected_tests = sorted(str(i["id"]) for i in items if i.get("markedAsTest") and i.get("active", True))
 
@@ -68,14 +68,14 @@ def gather_for_deployment(deployer: dataikuapi.DSSClient, info: DeploymentInfo, 
     for node in info.nodes:
         label = node.label(info.infra_id)
         what = "Reading the testing status of %s for bundle %s on %s" % (info.subject, bundle_id, label)
-        status = deployer_call(what, where, handle.get_testing_status, bundle_id, node.node_id)
+        status = dss_call(what, where, handle.get_testing_status, bundle_id, node.node_id)
         total, per_outcome = testing_counts(status)
         evidence = NodeEvidence(node=label, total=total, per_outcome=per_outcome)
         if evidence.total == 0:
             if others is None:
                 others = _other_bundles(deployer, info, bundle_id, where)
             evidence.other_bundle_with_results = next(
-                (b for b in others if testing_counts(deployer_call(what, where, handle.get_testing_status, b,
+                (b for b in others if testing_counts(dss_call(what, where, handle.get_testing_status, b,
                                                                    node.node_id))[0]), None)
         client = (node_clients or {}).get(node.node_id)
         if client is not None:
@@ -97,7 +97,7 @@ def _other_bundles(deployer, info: DeploymentInfo, bundle_id: str, where: str) -
 def gather_for_project(client: dataikuapi.DSSClient, project_key: str, bundle_id: Optional[str],
                        where: str) -> GateEvidence:
     """Evidence for a project on a node the step can reach directly (this node or a preset)."""
-    status = deployer_call("Reading the testing status of project %s" % project_key, where,
+    status = dss_call("Reading the testing status of project %s" % project_key, where,
                            client.get_project(project_key).get_testing_status, bundle_id)
     total, per_outcome = testing_counts(status)
     evidence = NodeEvidence(node=where, total=total, per_outcome=per_outcome)

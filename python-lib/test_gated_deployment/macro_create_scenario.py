@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from .automate_scenario import AutomateSettings, build_steps, has_variables
-from .deployments import deployer_call, read_deployment
+from .deployments import dss_call, read_deployment
 from .errors import PluginError
 from .macro_runtime import ui_path
 from .promotion import same_published_project
@@ -75,7 +75,7 @@ def write_scenario(client, project_key: str, settings: AutomateSettings, steps: 
     if existing is None:
         definition = {"id": settings.scenario_id, "active": False, "tags": [marker_tag(settings.scenario_id)],
                       "params": {"steps": steps}}
-        handle = deployer_call(what, WHERE, project.create_scenario, settings.scenario_name, STEP_BASED,
+        handle = dss_call(what, WHERE, project.create_scenario, settings.scenario_name, STEP_BASED,
                                definition=definition)
         log.info("Created scenario %s in project %s.", handle.id, project_key)
         written = Written(scenario_id=handle.id, created=True, steps=steps)
@@ -93,7 +93,7 @@ def write_scenario(client, project_key: str, settings: AutomateSettings, steps: 
         handle = project.get_scenario(existing["id"])
         written = Written(scenario_id=handle.id, created=False, steps=steps)
     try:
-        scenario_settings = deployer_call(what, WHERE, handle.get_settings)
+        scenario_settings = dss_call(what, WHERE, handle.get_settings)
     except KeyError as error:
         # dataikuapi reads the scenario's "type" to pick its settings class.
         raise PluginError("DSS answered scenario %s of project %s without its %s: the macro cannot tell whether it "
@@ -111,7 +111,7 @@ def write_scenario(client, project_key: str, settings: AutomateSettings, steps: 
     raw["tags"] = list(raw.get("tags") or [])
     if marker_tag(settings.scenario_id) not in raw["tags"]:
         raw["tags"].append(marker_tag(settings.scenario_id))
-    deployer_call(what, WHERE, scenario_settings.save)
+    dss_call(what, WHERE, scenario_settings.save)
     log.info("Scenario %s of project %s now has the %d Automate Deployment steps.", handle.id, project_key,
              len(steps))
     return written

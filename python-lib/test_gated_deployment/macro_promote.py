@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from .assert_step import read_gate_policy
+from .automate_scenario import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT
 from .deploy import UpdateOptions, current_health, is_in_place
 from .deploy_step import F_ROLLBACK, read_update_options
 from .deployment_settings import F_DEPLOYER, DeploymentRef, connect_deployer, read_node_presets
@@ -21,8 +22,6 @@ from .settings import Field, NodeSettings
 
 log = logging.getLogger(__name__)
 
-F_QA_DEPLOYMENT = Field("qa_deployment_id", "QA deployment")
-F_PROD_DEPLOYMENT = Field("prod_deployment_id", "Production deployment")
 F_QA_NODES = Field("qa_automation_nodes", "QA Automation node presets")
 F_DRY_RUN = Field("dry_run", "Dry run")
 

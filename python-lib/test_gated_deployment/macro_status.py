@@ -10,7 +10,7 @@ from typing import List, Optional
 
 from .deploy import current_health
 from .deployment_settings import F_DEPLOYER, DeploymentRef, connect_deployer
-from .deployments import deployer_call, read_deployment
+from .deployments import dss_call, read_deployment
 from .failures import describe_failure
 from .gate import GatePolicy, Verdict
 from .gatekeeper import check_deployment_gate
@@ -51,7 +51,7 @@ def deployment_status(context) -> str:
     published = settings.published_project_key or context.project_key
     # connect_deployer only needs to know which Deployer; no single deployment is concerned here.
     deployer, where = connect_deployer(context, DeploymentRef(deployer=settings.deployer, deployment_id=""))
-    listed = deployer_call("Listing the deployments of published project %s" % published, where,
+    listed = dss_call("Listing the deployments of published project %s" % published, where,
                            deployer.get_projectdeployer().list_deployments, as_objects=False)
     basics = [(item.get("deploymentBasicInfo") or item) if isinstance(item, dict) else {} for item in listed]
     ids = [basic["id"] for basic in basics if basic.get("id") and basic.get("publishedProjectKey") == published]

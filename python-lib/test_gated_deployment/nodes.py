@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import dataikuapi
 
-from .deployments import AutomationNode, DeploymentInfo, deployer_call
+from .deployments import AutomationNode, DeploymentInfo, dss_call
 from .errors import PluginError
 from .settings import NodeSettings
 
@@ -63,7 +63,7 @@ def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
         if match is None:
             for index, (preset, client) in enumerate(connected):
                 if index not in ids_by_preset:
-                    ids_by_preset[index] = deployer_call("Identifying the node at %s" % preset.url, preset.url,
+                    ids_by_preset[index] = dss_call("Identifying the node at %s" % preset.url, preset.url,
                                                          client.get_instance_info).node_id
                 if ids_by_preset[index] == node.node_id:
                     match = client

@@ -6,12 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .connection import describe_call_error
 from .deployer_tests import run_through_deployer
 from .deployment_settings import DeploymentRef, connect_deployer, read_deployment_ref, read_node_presets
-from .deployments import read_deployment
+from .deployments import dss_call, read_deployment
 from .discovery import Selection, discover, find_caller
-from .errors import DSSCallError, PluginError, SettingsError
+from .errors import PluginError, SettingsError
 from .nodes import connect_deployment_nodes
 from .reports import save_reports
 from .results import RunSummary
@@ -134,12 +133,8 @@ def read_deployment_target(reader: ConfigReader, context) -> DeploymentTarget:
 
 
 def list_scenario_items(client, project_key: str, where: str):
-    try:
-        return list(client.get_project(project_key).list_scenarios(as_type="listitems"))
-    except DSSCallError as error:
-        message = describe_call_error(error, "Listing the scenarios of project %s" % project_key, where)
-        raise PluginError(message or "Listing the scenarios of project %s on %s failed: %s"
-                          % (project_key, where, error)) from error
+    return list(dss_call("Listing the scenarios of project %s" % project_key, where,
+                         client.get_project(project_key).list_scenarios, as_type="listitems"))
 
 
 def run_tests_step(context) -> RunSummary:
