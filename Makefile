@@ -19,6 +19,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	PYTHONPATH=python-lib:tooling $(VENV)/bin/lint-imports --no-cache
 
 plugin: $(STAMP)
 	$(PY) tooling/build_plugin.py

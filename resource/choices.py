@@ -1,6 +1,6 @@
 # Fills the steps' dynamic dropdowns. DSS calls do() with the form's config, presets resolved.
 import dataiku
-from test_gated_deployment.choices import deployment_choices
+from test_gated_deployment.components.choices import deployment_choices
 
 DEPLOYMENT_PARAMS = ("deployment_id", "gate_deployment_id", "source_deployment_id", "qa_deployment_id",
                      "prod_deployment_id")

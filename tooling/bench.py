@@ -35,9 +35,9 @@ for _path in (REPO_ROOT / "tooling", REPO_ROOT / "python-lib"):
 
 import dataikuapi  # noqa: E402
 from dss_simulator import ScenarioSpec, Simulator  # noqa: E402
-from test_gated_deployment.connection import TransportPolicy, adopt_policy  # noqa: E402
-from test_gated_deployment.discovery import TestScenario  # noqa: E402
-from test_gated_deployment.runner import RunOptions, Target, TestRunner  # noqa: E402
+from test_gated_deployment.dss.transport import TransportPolicy, adopt_policy  # noqa: E402
+from test_gated_deployment.testing.discovery import Target, TestScenario  # noqa: E402
+from test_gated_deployment.testing.runner import RunOptions, TestRunner  # noqa: E402
 
 PROJECT = "BENCH"
 DURATION = 0.5  # seconds per scenario run

@@ -26,7 +26,8 @@ for _path in (ROOT / "tooling", ROOT / "python-lib"):
 import dataikuapi  # noqa: E402
 from dss_simulator import ScenarioSpec, Simulator  # noqa: E402
 from dss_simulator.macro_runner import run_macro  # noqa: E402
-from test_gated_deployment.macro_create_scenario import find_scenario  # noqa: E402
+from test_gated_deployment.dss.scenario_writer import find_scenario  # noqa: E402
+from test_gated_deployment.dss.scenarios import list_scenarios  # noqa: E402
 
 PLUGIN_ID = "test-gated-deployment"
 PROJECT = "SHOP"
@@ -105,8 +106,7 @@ def create_pipeline(world: DemoWorld):
 
 def pipeline_id(client) -> str:
     """The id of the scenario the macro wrote: DSS may derive it from the name, so look it up as the macro does."""
-    items = client.get_project(PROJECT).list_scenarios(as_type="listitems")
-    return str(find_scenario(items, PIPELINE_ID, PROJECT)["id"])
+    return find_scenario(list_scenarios(client, PROJECT), PIPELINE_ID, PROJECT).id
 
 
 # Log lines worth showing under a step as the demo goes: the test summary, the gate verdict, the deployment.

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from .errors import SettingsError
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+VARIABLE_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,11 @@ class ConfigReader:
             value = self._variables[name]
             return value if isinstance(value, str) else str(value)
 
-        return _VARIABLE.sub(replace, text)
+        return VARIABLE_REFERENCE.sub(replace, text)
+
+
+def has_variables(text: str) -> bool:
+    return bool(VARIABLE_REFERENCE.search(text))
 
 
 def read_variable_prefix(reader: ConfigReader, field: Field, default: str) -> str:

@@ -2,8 +2,8 @@
 # python-lib.
 import dataiku
 from dataiku.runnables import Runnable
-from test_gated_deployment.macro_create_scenario import create_automate_scenario
-from test_gated_deployment.macro_runtime import MacroRuntime
+from test_gated_deployment.components.create_automate_deployment_scenario import create_automate_deployment_scenario
+from test_gated_deployment.components.macro_runtime import MacroRuntime
 
 
 class CreateAutomateDeploymentScenarioMacro(Runnable):
@@ -12,4 +12,4 @@ class CreateAutomateDeploymentScenarioMacro(Runnable):
         self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
 
     def run(self, progress_callback):
-        return self.runtime.call(create_automate_scenario)
+        return self.runtime.call(create_automate_deployment_scenario)

@@ -1,8 +1,8 @@
 # "Deployment test status" macro. DSS loads this file and runs its one Runnable subclass; the logic is in python-lib.
 import dataiku
 from dataiku.runnables import Runnable
-from test_gated_deployment.macro_runtime import MacroRuntime
-from test_gated_deployment.macro_status import deployment_status
+from test_gated_deployment.components.deployment_test_status import deployment_test_status
+from test_gated_deployment.components.macro_runtime import MacroRuntime
 
 
 class DeploymentTestStatusMacro(Runnable):
@@ -11,4 +11,4 @@ class DeploymentTestStatusMacro(Runnable):
         self.runtime = MacroRuntime(project_key, config, dataiku.api_client)
 
     def run(self, progress_callback):
-        return self.runtime.call(deployment_status)
+        return self.runtime.call(deployment_test_status)

@@ -1,8 +1,8 @@
 # "Promote tested bundle" macro. DSS loads this file and runs its one Runnable subclass; the logic is in python-lib.
 import dataiku
 from dataiku.runnables import Runnable
-from test_gated_deployment.macro_promote import promote_tested_bundle
-from test_gated_deployment.macro_runtime import MacroRuntime
+from test_gated_deployment.components.macro_runtime import MacroRuntime
+from test_gated_deployment.components.promote_tested_bundle import promote_tested_bundle
 
 
 class PromoteTestedBundleMacro(Runnable):

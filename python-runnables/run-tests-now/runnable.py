@@ -1,8 +1,8 @@
 # "Run test scenarios now" macro. DSS loads this file and runs its one Runnable subclass; the logic is in python-lib.
 import dataiku
 from dataiku.runnables import Runnable
-from test_gated_deployment.macro_run_tests import plan_tests, run_tests_now
-from test_gated_deployment.macro_runtime import MacroRuntime
+from test_gated_deployment.components.macro_runtime import MacroRuntime
+from test_gated_deployment.components.run_tests_now import plan_tests, run_tests_now
 
 
 class RunTestsNowMacro(Runnable):

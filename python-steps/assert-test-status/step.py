@@ -2,8 +2,8 @@
 import dataiku
 from dataiku.customstep import get_plugin_config, get_step_config
 from dataiku.scenario import Scenario
-from test_gated_deployment.assert_step import assert_step
-from test_gated_deployment.step_runtime import run_step
+from test_gated_deployment.components.assert_test_status import assert_test_status
+from test_gated_deployment.components.step_runtime import run_step
 
-run_step(assert_step, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
+run_step(assert_test_status, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
          dataiku.default_project_key(), dataiku.Folder)

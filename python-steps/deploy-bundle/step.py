@@ -2,8 +2,8 @@
 import dataiku
 from dataiku.customstep import get_plugin_config, get_step_config
 from dataiku.scenario import Scenario
-from test_gated_deployment.deploy_step import deploy_step
-from test_gated_deployment.step_runtime import run_step
+from test_gated_deployment.components.deploy_bundle import deploy_bundle
+from test_gated_deployment.components.step_runtime import run_step
 
-run_step(deploy_step, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
+run_step(deploy_bundle, get_step_config(), get_plugin_config(), Scenario(), dataiku.api_client,
          dataiku.default_project_key(), dataiku.Folder)

@@ -1,7 +1,7 @@
 """The deployment dropdown of the steps' forms (resource/choices.py), filled from the Deployer."""
 
 import dataikuapi
-from test_gated_deployment.choices import deployment_choices
+from test_gated_deployment.components.choices import deployment_choices
 from worlds import build_estate, make_tests
 
 

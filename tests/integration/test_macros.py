@@ -12,7 +12,7 @@ import pytest
 from dss_simulator import ScenarioSpec
 from macrokit import check_html, run_plugin_macro
 from stepkit import ROOT
-from test_gated_deployment.scenario_steps import PLUGIN_ID, plugin_step_type
+from test_gated_deployment.dss.scenario_steps import PLUGIN_ID, plugin_step_type
 from worlds import PROJECT, build_estate, make_tests, preset_ref, promotion_estate, run_tests_on, update_deployment
 
 HOSTILE = '<script>alert(1)</script>"&'

@@ -4,7 +4,7 @@ of UI steps, stops a bundle with a failing test at the gate and promotes the fix
 import dataikuapi
 import demo
 from dss_simulator import Simulator
-from test_gated_deployment.junit import parse_report
+from test_gated_deployment.gate.junit import parse_report
 
 
 def test_gate_stops_the_failing_bundle_and_promotes_the_fixed_one(tmp_path):

@@ -4,7 +4,7 @@ Deployer, with parallelism, retries, fail-fast, the already-running policies and
 import pytest
 from dss_simulator import ScenarioSpec
 from stepkit import run_plugin_step
-from test_gated_deployment.junit import parse_report
+from test_gated_deployment.gate.junit import parse_report
 from worlds import PROJECT, build_estate, make_tests, preset_ref
 
 STEP = "run-test-scenarios"

@@ -6,16 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
-from test_gated_deployment.assert_step import AssertSettings
-from test_gated_deployment.automate_scenario import AutomateSettings
-from test_gated_deployment.deploy_step import DeploySettings
+from test_gated_deployment.components.assert_test_status import AssertSettings
+from test_gated_deployment.components.context import ComponentContext
+from test_gated_deployment.components.create_automate_deployment_scenario import AutomateSettings
+from test_gated_deployment.components.deploy_bundle import DeploySettings
+from test_gated_deployment.components.deployment_test_status import StatusSettings
+from test_gated_deployment.components.fields import read_transport_policy
+from test_gated_deployment.components.promote_tested_bundle import PromoteSettings
+from test_gated_deployment.components.run_settings import RunTestsSettings
 from test_gated_deployment.errors import SettingsError
-from test_gated_deployment.macro_promote import PromoteSettings
-from test_gated_deployment.macro_status import StatusSettings
 from test_gated_deployment.redaction import Redactor
-from test_gated_deployment.run_tests_step import RunTestsSettings
 from test_gated_deployment.settings import ConfigReader
-from test_gated_deployment.step_runtime import StepContext, read_transport_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS = {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod"}
@@ -35,7 +36,7 @@ READERS = {
 
 def read(component, config):
     reader = ConfigReader(config, {"bundle_id": "v1"})
-    context = StepContext(reader=reader, variables={}, project_key="SHOP", redactor=Redactor(),
+    context = ComponentContext(reader=reader, variables={}, project_key="SHOP", redactor=Redactor(),
                           policy=read_transport_policy(reader), _local_client_factory=None, _set_variables=None,
                           _folder_factory=None)
     READERS[component][0](context)

@@ -2,7 +2,7 @@
 
 import logging
 
-from test_gated_deployment.connection import TransportPolicy, connect_node
+from test_gated_deployment.dss.transport import TransportPolicy, connect_node
 from test_gated_deployment.settings import NodeSettings
 
 

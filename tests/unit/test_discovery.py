@@ -1,13 +1,14 @@
 import pytest
-from test_gated_deployment.discovery import Caller, Selection, discover, find_caller
+from test_gated_deployment.dss.scenarios import ScenarioItem
 from test_gated_deployment.errors import PluginError
+from test_gated_deployment.testing.discovery import Caller, Selection, discover, find_caller
 
-ITEMS = [
+ITEMS = [ScenarioItem.read(raw) for raw in (
     {"id": "pipeline", "name": "Pipeline", "markedAsTest": False, "running": True},
     {"id": "t_smoke", "name": "Smoke", "markedAsTest": True, "tags": ["smoke"]},
     {"id": "t_slow", "name": "Slow", "markedAsTest": True, "tags": ["slow"]},
     {"id": "t_busy", "name": "Busy", "markedAsTest": True, "running": True},
-]
+)]
 
 
 def ids(found):

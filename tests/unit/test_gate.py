@@ -1,8 +1,17 @@
 """The gate engine's verdicts on hand-made evidence (the integration tests get the evidence from the simulator)."""
 
 import pytest
-from test_gated_deployment.gate import FAIL, INCONCLUSIVE, PASS, GateEvidence, GatePolicy, NodeEvidence, evaluate
-from test_gated_deployment.junit import CaseResult, merge_reports, parse_report
+from test_gated_deployment.gate.junit import CaseResult, parse_report
+from test_gated_deployment.gate.verdict import (
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    GateEvidence,
+    GatePolicy,
+    NodeEvidence,
+    evaluate,
+)
+from test_gated_deployment.reports.junit import merge_reports
 
 
 def case(name, outcome="SUCCESS", ts=2_000):

@@ -4,9 +4,9 @@ import os
 import signal
 
 import pytest
+from test_gated_deployment.components.context import raise_interrupted
+from test_gated_deployment.dss.interrupts import shielded
 from test_gated_deployment.errors import StepInterrupted
-from test_gated_deployment.interrupts import shielded
-from test_gated_deployment.step_runtime import raise_interrupted
 
 
 def test_sigterm_is_delivered_when_the_block_ends():

@@ -57,6 +57,43 @@ def test_zip_has_no_tooling_or_tests(built_zip):
     }
 
 
+# What DSS installs from the zip: the UI contract. A restructuring of python-lib must not change it.
+COMPONENT_FILES = [
+    "code-env/python/desc.json",
+    "code-env/python/spec/requirements.txt",
+    "parameter-sets/dss-node/parameter-set.json",
+    "python-runnables/create-automate-deployment-scenario/runnable.json",
+    "python-runnables/create-automate-deployment-scenario/runnable.py",
+    "python-runnables/deployment-test-status/runnable.json",
+    "python-runnables/deployment-test-status/runnable.py",
+    "python-runnables/promote-tested-bundle/runnable.json",
+    "python-runnables/promote-tested-bundle/runnable.py",
+    "python-runnables/run-tests-now/runnable.json",
+    "python-runnables/run-tests-now/runnable.py",
+    "python-steps/assert-test-status/step.json",
+    "python-steps/assert-test-status/step.py",
+    "python-steps/deploy-bundle/step.json",
+    "python-steps/deploy-bundle/step.py",
+    "python-steps/run-test-scenarios/step.json",
+    "python-steps/run-test-scenarios/step.py",
+    "resource/choices.py",
+]
+
+
+def test_zip_holds_the_same_components(built_zip):
+    components = sorted(name for name in built_zip if not name.endswith("/") and name.startswith(
+        ("python-steps/", "python-runnables/", "parameter-sets/", "resource/", "code-env/")))
+    assert components == COMPONENT_FILES
+
+
+def test_zip_holds_every_module_and_template_of_python_lib(built_zip):
+    lib = REPO_ROOT / "python-lib"
+    expected = sorted(str(p.relative_to(REPO_ROOT)) for p in lib.rglob("*")
+                      if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".html"))
+    assert sorted(n for n in built_zip if n.startswith("python-lib/") and not n.endswith("/")) == expected
+    assert "python-lib/test_gated_deployment/reports/templates/verdict.html" in expected
+
+
 def _tiny_plugin(root: Path, manifest: str) -> None:
     (root / "python-lib" / "pkg" / "__pycache__").mkdir(parents=True)
     (root / "python-lib" / "pkg" / "__init__.py").write_text("", encoding="utf-8")

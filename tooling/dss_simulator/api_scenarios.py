@@ -7,7 +7,7 @@ import datetime
 from typing import Any, Dict, List
 
 from . import clock, errors, reports, shapes, testing
-from .specs import ScenarioSpec
+from .specs import ScenarioSpec, scenario_settings
 from .web import PUBLIC, Call, Router, Text
 
 BASE = PUBLIC + "/projects/<project_key>/scenarios"
@@ -57,7 +57,7 @@ def create_scenario(call: Call, project_key: str) -> Dict[str, Any]:
     spec = ScenarioSpec(id=project.new_scenario_id(name), name=name, marked_as_test=bool(body.get("markedAsTest")),
                         tags=tuple(body.get("tags") or ()), active=bool(body.get("active", False)),
                         steps=tuple((body.get("params") or {}).get("steps") or ()))
-    settings = shapes.scenario_settings(project_key, spec)
+    settings = scenario_settings(project_key, spec)
     settings.update({k: v for k, v in body.items() if k not in ("id", "projectKey")})
     settings["params"] = copy.deepcopy(body.get("params") or {"steps": []})
     return copy.deepcopy(project.add_scenario(spec, settings).settings)

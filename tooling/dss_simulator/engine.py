@@ -23,14 +23,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from . import clock, errors, expressions, shapes, step_runner
+from .host import Host
 from .runs import Run, StepRun
 from .step_context import StepContext
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .node import Node
 
 # ------------------------------------------------------------------------------------------------ step types
 PLUGIN_STEP_PREFIX = "pystep_"
@@ -149,7 +147,7 @@ class EngineRun:
 
 
 class StepEngine:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Host) -> None:
         self.node = node
         self._lock = threading.Lock()
         self._runs: Dict[str, EngineRun] = {}

@@ -7,8 +7,7 @@ raises `DataikuException("<errorType>: <detailedMessage>")`, so every error answ
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from . import shapes
+from typing import Any, Dict
 
 # [I] Java exception class names seen in real DSS error bodies (third-party clients match on them). They are
 # gathered here so a real instance that disagrees is corrected in one place.
@@ -29,8 +28,10 @@ class DSSError(Exception):
     def __str__(self) -> str:
         return "%s %s: %s" % (self.status, self.error_type, self.message)
 
-    def body(self) -> dict:
-        return shapes.error_body(self.error_type, self.message)
+    def body(self) -> Dict[str, Any]:
+        # `handle_http_exception` reads errorType and detailedMessage (else message).
+        return {"errorType": self.error_type, "message": self.message, "detailedMessage": self.message,
+                "stackTraceStr": ""}
 
 
 def unauthenticated(message: str = "Unknown API key or ticket") -> DSSError:

@@ -1,4 +1,4 @@
-"""A simulated DSS node (Design or Automation): its state, its HTTP server and its control API."""
+"""A simulated DSS node (Design or Automation): its state and its control API. `server.py` serves it over HTTP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import api_internal, api_projects, api_scenarios, clock, errors
+from . import clock, errors
 from .auth import AuthRegistry, Principal
 from .engine import InstalledPlugin, StepEngine
 from .faults import Faults
@@ -17,7 +17,6 @@ from .project import BundleSnapshot, SimProject
 from .reqlog import RequestLog, RequestRecord
 from .runs import Run
 from .step_context import StepContext
-from .web import App, Router, ServerThread
 
 DESIGN = "DESIGN"
 AUTOMATION = "AUTOMATION"
@@ -53,17 +52,11 @@ class Node:
         # Extra environment for plugin step processes, e.g. DKU_STANDIN_FOLDERS_ROOT for managed folders.
         self.step_env: Dict[str, str] = {}
         self.engine = StepEngine(self)
-        self._server = ServerThread(App(self, self._router()))
+        self._server: Any = None  # what serves this node over HTTP (`server.serve`), given by `attach_server`
 
-    def _router(self) -> Router:
-        router = Router()
-        for module in (api_projects, api_scenarios, api_internal):
-            module.register(router)
-        if self.kind == DESIGN:
-            from . import api_deployer  # the Project Deployer lives on the design node
-
-            api_deployer.register(router)
-        return router
+    def attach_server(self, server: Any) -> None:
+        """The server (with `.port` and `.stop()`) that answers for this node; `close()` stops it."""
+        self._server = server
 
     # ----------------------------------------------------------------------------- identity
     @property
@@ -287,7 +280,8 @@ class Node:
 
     def close(self) -> None:
         self.engine.close()  # first: step processes may still be calling this node
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
         for thread in self._runner_threads:
             thread.join(timeout=1)
 

@@ -9,9 +9,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import clock, errors, shapes
+from . import clock, errors
 from .runs import Run, TriggerFire
-from .specs import ScenarioSpec
+from .specs import SCENARIO_TYPE, ScenarioSpec, scenario_settings
 
 
 @dataclass
@@ -50,7 +50,7 @@ class SimScenario:
         """
         if self.spec.runner is not None or not self.spec.execute_steps:
             return []
-        if self.settings.get("type", shapes.SCENARIO_TYPE) != shapes.SCENARIO_TYPE:
+        if self.settings.get("type", SCENARIO_TYPE) != SCENARIO_TYPE:
             return []  # [I] a custom_python scenario runs its script, which the simulator does not model
         params = self.settings.get("params")
         steps = params.get("steps") if isinstance(params, dict) else None
@@ -87,7 +87,7 @@ class SimProject:
 
     # ----- scenarios
     def add_scenario(self, spec: ScenarioSpec, settings: Optional[Dict[str, Any]] = None) -> SimScenario:
-        sc = SimScenario(spec, copy.deepcopy(settings) if settings else shapes.scenario_settings(self.key, spec))
+        sc = SimScenario(spec, copy.deepcopy(settings) if settings else scenario_settings(self.key, spec))
         self.scenarios[spec.id] = sc
         return sc
 

@@ -1,4 +1,5 @@
-"""Every JSON body the client sees, built in one place.
+"""Every answer body the client sees, built in one place (error bodies: `errors.py`; the settings a new
+scenario starts with: `specs.py`).
 
 Shapes come from the `dataikuapi` 15.2.0 source (what the client reads) and /work/shared/reference/dss-platform.md.
 Marks: `# [I]` inferred (plausible, unverified on a real instance), `# [U]` unknown (a guess, kept here so it can be
@@ -11,13 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional
 
 from .clock import to_ms
+from .specs import SCENARIO_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     from .project import BundleSnapshot, SimScenario
     from .runs import Run, StepRun, TriggerFire
-    from .specs import ScenarioSpec
 
-SCENARIO_TYPE = "step_based"
 SCENARIO_RESULT_TYPE = "SCENARIO_DONE"  # [I] `result.type` of a finished scenario run
 STEP_RESULT_TYPE = "STEP_DONE"  # [I] `result.type` of a finished step run
 DEFAULT_STAGES = ("Development", "Test", "Production")  # [I] the stages a fresh Project Deployer lists
@@ -25,11 +25,6 @@ UPDATE_TYPE = "UPDATE"  # [U] `type` of an entry in a deployment's update histor
 
 
 # ----------------------------------------------------------------------------------------------- errors
-def error_body(error_type: str, message: str) -> Dict[str, Any]:
-    # `handle_http_exception` reads errorType and detailedMessage (else message).
-    return {"errorType": error_type, "message": message, "detailedMessage": message, "stackTraceStr": ""}
-
-
 def unknown_endpoint_html(path: str) -> str:
     # [U] An endpoint the DSS version lacks: a bare 404 page, not a DSS JSON error (the plugin must handle both).
     return "<html><head><title>404 Not Found</title></head><body>No handler for %s</body></html>" % path
@@ -55,29 +50,6 @@ def project_list_item(project_key: str) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------- scenarios
-def scenario_settings(project_key: str, spec: ScenarioSpec) -> Dict[str, Any]:
-    settings: Dict[str, Any] = {
-        "projectKey": project_key,
-        "id": spec.id,
-        "name": spec.label,
-        "type": SCENARIO_TYPE,
-        "active": spec.active,
-        "markedAsTest": spec.marked_as_test,
-        "tags": list(spec.tags),
-        "shortDesc": "",
-        "description": "",
-        "triggers": [],
-        "reporters": [],
-        "params": {"steps": [dict(s) for s in spec.steps]},
-        # `effective_run_as` falls back to versionTag/creationTag lastModifiedBy.login.
-        "versionTag": {"versionNumber": 1, "lastModifiedBy": {"login": "admin"}},
-        "creationTag": {"versionNumber": 0, "lastModifiedBy": {"login": "admin"}},
-    }
-    if spec.run_as:
-        settings["runAsUser"] = spec.run_as
-    return settings
-
-
 def scenario_list_item(project_key: str, sc: SimScenario, current: Optional[Run], now: float) -> Dict[str, Any]:
     running = current is not None and current.visible(now)
     return {

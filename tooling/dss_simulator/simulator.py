@@ -6,6 +6,7 @@ from typing import Any, List
 
 from .deployer import Deployer
 from .node import AUTOMATION, DEFAULT_VERSION, DESIGN, Node
+from .server import serve
 
 
 class Simulator:
@@ -27,6 +28,7 @@ class Simulator:
         if any(n.node_id == node_id for n in self.nodes):
             raise ValueError("A node named %s already exists" % node_id)
         node = Node(node_id, kind, dss_version)
+        node.attach_server(serve(node))
         self.nodes.append(node)
         return node
 

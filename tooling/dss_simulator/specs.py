@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 OUTCOMES = ("SUCCESS", "WARNING", "FAILED", "ABORTED")
+SCENARIO_TYPE = "step_based"
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,27 @@ class ScenarioSpec:
         if bundle_id is not None and bundle_id in self.outcomes_by_bundle:
             return self.outcomes_by_bundle[bundle_id]
         return self.outcome
+
+
+def scenario_settings(project_key: str, spec: ScenarioSpec) -> Dict[str, Any]:
+    """The settings JSON a scenario starts with (what `GET .../scenarios/{id}` answers until it is changed)."""
+    settings: Dict[str, Any] = {
+        "projectKey": project_key,
+        "id": spec.id,
+        "name": spec.label,
+        "type": SCENARIO_TYPE,
+        "active": spec.active,
+        "markedAsTest": spec.marked_as_test,
+        "tags": list(spec.tags),
+        "shortDesc": "",
+        "description": "",
+        "triggers": [],
+        "reporters": [],
+        "params": {"steps": [dict(s) for s in spec.steps]},
+        # `effective_run_as` falls back to versionTag/creationTag lastModifiedBy.login.
+        "versionTag": {"versionNumber": 1, "lastModifiedBy": {"login": "admin"}},
+        "creationTag": {"versionNumber": 0, "lastModifiedBy": {"login": "admin"}},
+    }
+    if spec.run_as:
+        settings["runAsUser"] = spec.run_as
+    return settings

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional
 
 from . import clock, shapes
+from .host import Host
 from .runs import Run, StepRun
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .node import Node
 
 
 class StepContext:
@@ -17,7 +15,7 @@ class StepContext:
     The run stays running until `finish()`; the ticket (`X-DKU-APITicket`) is valid until then.
     """
 
-    def __init__(self, node: Node, run: Run, ticket: str) -> None:
+    def __init__(self, node: Host, run: Run, ticket: str) -> None:
         self.node = node
         self.run = run
         self.ticket = ticket

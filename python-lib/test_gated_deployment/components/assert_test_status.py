@@ -1,0 +1,145 @@
+"""The "Assert test status clean" step: a gate that passes only on evidence."""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ..dss.deployments import read_deployment
+from ..dss.nodes import connect_deployment_nodes
+from ..errors import PluginError, SettingsError
+from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
+from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
+from ..reports.pages import render, slug
+from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
+from .fields import (
+    MAX_SECONDS,
+    DeploymentRef,
+    connect_deployer,
+    read_deployment_ref,
+    read_gate_policy,
+    read_node_presets,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE_DEPLOYMENT = "deployment"
+SOURCE_PROJECT = "project"
+BUNDLE_DEPLOYED = "deployed"
+BUNDLE_EXPLICIT = "explicit"
+BUNDLE_FROM_DEPLOYMENT = "from_deployment"
+
+F_SOURCE = Field("source", "Check the test status of")
+F_DEPLOYMENT = Field("deployment_id", "Deployment")
+F_DEPLOYMENT_TEXT = Field("deployment_id_text", "Deployment id (text or variable)")
+F_PROJECT_KEY = Field("project_key", "Project key")
+F_BUNDLE_MODE = Field("bundle_mode", "Bundle")
+F_BUNDLE_ID = Field("bundle_id", "Bundle id")
+F_BUNDLE_DEPLOYMENT = Field("bundle_deployment_id", "Deployment whose bundle to check")
+F_AUTOMATION_NODES = Field("automation_nodes", "Automation node presets")
+F_RECHECK_UNTIL = Field("recheck_until_s", "Re-check an inconclusive verdict for (s)")
+F_RECHECK_INTERVAL = Field("recheck_interval_s", "Re-check interval (s)")
+F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
+F_REPORT_FOLDER = Field("report_folder", "Save the verdict to folder")
+
+
+
+def read_recheck(reader: ConfigReader) -> Recheck:
+    return Recheck(
+        until=float(reader.integer(F_RECHECK_UNTIL, default=0, minimum=0, maximum=MAX_SECONDS)),
+        interval=float(reader.integer(F_RECHECK_INTERVAL, default=30, minimum=1, maximum=3600)),
+    )
+
+
+@dataclass(frozen=True)
+class AssertSettings:
+    source: str
+    deployment: Optional[DeploymentRef]
+    project_key: Optional[str]
+    bundle_mode: str
+    bundle_id: Optional[str]
+    bundle_deployment_id: Optional[str]
+    automation_nodes: Tuple[NodeSettings, ...]
+    policy: GatePolicy
+    recheck: Recheck
+    variable_prefix: str
+    report_folder: Optional[str]
+
+    @classmethod
+    def read(cls, reader: ConfigReader, redactor=None) -> "AssertSettings":
+        source = reader.choice(F_SOURCE, [SOURCE_DEPLOYMENT, SOURCE_PROJECT], SOURCE_DEPLOYMENT)
+        deployment = (read_deployment_ref(reader, F_DEPLOYMENT, F_DEPLOYMENT_TEXT, redactor)
+                      if source == SOURCE_DEPLOYMENT else None)
+        bundle_mode = reader.choice(F_BUNDLE_MODE, [BUNDLE_DEPLOYED, BUNDLE_EXPLICIT, BUNDLE_FROM_DEPLOYMENT],
+                                    BUNDLE_DEPLOYED)
+        return cls(
+            source=source,
+            deployment=deployment,
+            project_key=reader.identifier(F_PROJECT_KEY, required=False) if source == SOURCE_PROJECT else None,
+            bundle_mode=bundle_mode,
+            bundle_id=reader.identifier(F_BUNDLE_ID) if bundle_mode == BUNDLE_EXPLICIT else None,
+            bundle_deployment_id=(reader.identifier(F_BUNDLE_DEPLOYMENT)
+                                  if bundle_mode == BUNDLE_FROM_DEPLOYMENT else None),
+            automation_nodes=read_node_presets(reader, F_AUTOMATION_NODES, redactor),
+            policy=read_gate_policy(reader),
+            recheck=read_recheck(reader),
+            variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "gate"),
+            report_folder=reader.identifier(F_REPORT_FOLDER, required=False),
+        )
+
+
+def assert_test_status(context) -> Verdict:
+    """Entry point of python-steps/assert-test-status."""
+    settings = AssertSettings.read(context.reader, context.redactor)
+    if settings.source == SOURCE_DEPLOYMENT:
+        verdict = _deployment_verdict(context, settings)
+    else:
+        verdict = _project_verdict(context, settings)
+    log_verdict(verdict, settings.policy)
+    context.set_variables(verdict.variables(settings.variable_prefix))
+    if settings.report_folder:
+        path = "gate-reports/%s-%s-%s.html" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()),
+                                                slug(verdict.subject), slug(verdict.bundle_id or "bundle"))
+        context.open_folder(settings.report_folder).upload_data(
+            path, render("verdict.html", verdicts=[verdict]).encode("utf-8"))
+        log.info("Saved the verdict to %s in managed folder %s.", path, settings.report_folder)
+    enforce(verdict, settings.policy)
+    return verdict
+
+
+def enforce(verdict: Verdict, policy: GatePolicy):
+    """Fails on FAIL, and on INCONCLUSIVE unless it is allowed, with the reasons and the next action."""
+    if verdict.status == FAIL:
+        raise PluginError(verdict.message() + " Fix the failing tests, build a new bundle and test it again.")
+    if verdict.status == INCONCLUSIVE and not policy.allow_inconclusive:
+        raise PluginError(verdict.message() + " The gate needs evidence: run the test scenarios for this bundle "
+                          "(for example with the 'Run test scenarios' step), or tick 'Allow inconclusive' to "
+                          "waive it.")
+
+
+def _deployment_verdict(context, settings: AssertSettings) -> Verdict:
+    deployer, where = connect_deployer(context, settings.deployment)
+    info = read_deployment(deployer, settings.deployment.deployment_id, where)
+    bundle_id = _bundle_to_check(settings, info, deployer, where)
+    node_clients = None
+    if settings.automation_nodes:
+        connected = connect_deployment_nodes(info, list(settings.automation_nodes), context.node_client)
+        node_clients = {c.node.node_id: c.client for c in connected}
+    return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, node_clients, where)
+
+
+def _bundle_to_check(settings: AssertSettings, info, deployer, where: str) -> str:
+    if settings.bundle_mode == BUNDLE_EXPLICIT:
+        return settings.bundle_id
+    if settings.bundle_mode == BUNDLE_FROM_DEPLOYMENT:
+        return read_deployment(deployer, settings.bundle_deployment_id, where).bundle_id
+    return info.running_bundle_id
+
+
+def _project_verdict(context, settings: AssertSettings) -> Verdict:
+    if settings.bundle_mode == BUNDLE_FROM_DEPLOYMENT:
+        raise SettingsError("Setting %s cannot be 'the bundle another deployment runs' when checking a project: "
+                            "pick a deployment as the source, or give the bundle id." % F_BUNDLE_MODE.describe())
+    project_key = settings.project_key or context.project_key
+    return check_project_gate(context.local_client(), project_key, settings.bundle_id, settings.policy,
+                              settings.recheck)

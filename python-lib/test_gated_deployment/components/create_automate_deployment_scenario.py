@@ -1,0 +1,126 @@
+"""The "Create Automate Deployment scenario" macro: writes (or updates, never duplicates) the pipeline scenario."""
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+from ..dss.deployments import read_deployment
+from ..dss.scenario_writer import write_step_scenario
+from ..errors import SettingsError
+from ..release.pipeline import Pipeline
+from ..release.promotion import same_published_project
+from ..reports.pages import render, ui_path
+from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, has_variables
+from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK
+from .run_settings import RunTestsSettings
+
+log = logging.getLogger(__name__)
+
+WHERE = "this node"
+DEPLOYER_WHERE = "the Deployer of this node"
+
+F_SCENARIO_ID = Field("scenario_id", "Scenario id")
+F_SCENARIO_NAME = Field("scenario_name", "Scenario name")
+F_BUNDLE_PATTERN = Field("bundle_id_pattern", "Bundle id")
+F_QA_NODE_PRESETS = Field("qa_node_presets", "QA Automation node presets")
+F_DEPLOYER_PRESET = Field("deployer_preset", "Deployer preset")
+
+DEFAULT_SCENARIO_ID = "AUTOMATE_DEPLOYMENT"
+DEFAULT_SCENARIO_NAME = "Automate Deployment"
+DEFAULT_BUNDLE_PATTERN = "release"
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_.]+")
+_SCENARIO_ID = re.compile(r"[A-Za-z0-9_]+")
+# [I] DSS bundle ids: letters, digits, '_', '-' and '.'.
+_BUNDLE_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
+_ID_CHARS = re.compile(r"[^/\\?#%\s]*")
+_ID_RULE = "ids contain no '/', '\\', '?', '#', '%' or spaces"
+
+
+@dataclass(frozen=True)
+class AutomateSettings:
+    scenario_id: str
+    scenario_name: str
+    pipeline: Pipeline
+
+    @classmethod
+    def read(cls, reader: ConfigReader) -> "AutomateSettings":
+        qa = read_template(reader, F_QA_DEPLOYMENT, _ID_CHARS, _ID_RULE)
+        prod = read_template(reader, F_PROD_DEPLOYMENT, _ID_CHARS, _ID_RULE)
+        if qa == prod:
+            raise SettingsError("Settings %s and %s are both %r: the scenario promotes from QA to another deployment. "
+                                "Pick the Production deployment." % (F_QA_DEPLOYMENT.describe(),
+                                                                     F_PROD_DEPLOYMENT.describe(), qa))
+        scenario_id = reader.text(F_SCENARIO_ID, default=DEFAULT_SCENARIO_ID)
+        if not _SCENARIO_ID.fullmatch(scenario_id):
+            raise SettingsError("Setting %s must contain only letters, digits and '_', got %r."
+                                % (F_SCENARIO_ID.describe(), scenario_id))
+        # The test settings are read by the Run test scenarios step's own reader, so the step accepts what is written.
+        tests = RunTestsSettings.read(reader)
+        pipeline = Pipeline(
+            qa_deployment=qa,
+            prod_deployment=prod,
+            bundle_pattern=read_template(reader, F_BUNDLE_PATTERN, _BUNDLE_CHARS,
+                                         "bundle ids use letters, digits, '_', '-' and '.'",
+                                         default=DEFAULT_BUNDLE_PATTERN),
+            qa_node_presets=tuple(reader.strings(F_QA_NODE_PRESETS)),
+            deployer_preset=reader.text(F_DEPLOYER_PRESET),
+            parallelism=tests.options.parallelism,
+            scenario_timeout=int(tests.options.scenario_timeout),
+            retries=tests.options.retries,
+            rollback=reader.boolean(F_ROLLBACK, default=True),
+            report_folder=tests.report_folder,
+        )
+        return cls(scenario_id=scenario_id, scenario_name=reader.text(F_SCENARIO_NAME, default=DEFAULT_SCENARIO_NAME),
+                   pipeline=pipeline)
+
+
+def read_template(reader: ConfigReader, field: Field, allowed, rule: str, default: Optional[str] = None) -> str:
+    """A value written into the scenario as is: `${variable}` references are kept for DSS to expand at run time,
+    and the rest must fit `allowed`."""
+    value = reader.raw(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if default is None:
+            raise SettingsError("Setting %s is required: enter a value." % field.describe())
+        return default
+    if not isinstance(value, str):
+        raise SettingsError("Setting %s must be text, got %s." % (field.describe(), type(value).__name__))
+    value = value.strip()
+    for name in VARIABLE_REFERENCE.findall(value):
+        if not _VARIABLE_NAME.fullmatch(name.strip()):
+            raise SettingsError("Setting %s refers to ${%s}, which is not a variable name." % (field.describe(), name))
+    if not allowed.fullmatch(VARIABLE_REFERENCE.sub("", value)) or "${" in VARIABLE_REFERENCE.sub("", value):
+        raise SettingsError("Setting %s has the value %r, which is not valid: %s (plus ${variable} references)."
+                            % (field.describe(), value, rule))
+    return value
+
+
+def create_automate_deployment_scenario(context) -> str:
+    """Entry point of python-runnables/create-automate-deployment-scenario: the HTML page of what was written."""
+    settings = AutomateSettings.read(context.reader)
+    client = context.local_client()
+    notes: List[str] = []
+    published = _check_deployments(client, settings.pipeline, notes)
+    written = write_step_scenario(client, context.project_key, settings.scenario_id, settings.scenario_name,
+                                  settings.pipeline.steps(published), WHERE)
+    written.notes[:0] = notes
+    return render("macro_create_scenario.html", project_key=context.project_key, written=written,
+                  settings=settings, steps_url=ui_path("projects", context.project_key, "scenarios",
+                                                       written.scenario_id, "steps"))
+
+
+def _check_deployments(client, pipeline: Pipeline, notes: List[str]) -> Optional[str]:
+    """The published project of both deployments, checked when this node's Deployer can tell; else None."""
+    if pipeline.deployer_preset:
+        notes.append("The deployments were not checked: they are on the Deployer of preset '%s', which only the "
+                     "scenario's steps reach. A wrong id fails the first Deploy bundle step."
+                     % pipeline.deployer_preset)
+        return None
+    if has_variables(pipeline.qa_deployment) or has_variables(pipeline.prod_deployment):
+        notes.append("The deployment ids hold variables, expanded when the scenario runs: they were not checked.")
+        return None
+    qa = read_deployment(client, pipeline.qa_deployment, DEPLOYER_WHERE)
+    prod = read_deployment(client, pipeline.prod_deployment, DEPLOYER_WHERE)
+    same_published_project(qa, prod)
+    return qa.published_project_key

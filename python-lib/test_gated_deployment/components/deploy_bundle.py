@@ -1,0 +1,113 @@
+"""The "Deploy bundle" step: gated promotion of a bundle to a deployment, with a deadline, health and rollback."""
+
+import logging
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ..dss.deployments import published_bundles, read_deployment
+from ..errors import PluginError
+from ..gate.verdict import GatePolicy
+from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
+from ..release.update import UpdateOptions
+from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
+from .fields import (
+    F_ROLLBACK,
+    DeploymentRef,
+    connect_deployer,
+    read_deployment_ref,
+    read_gate_policy,
+    read_node_presets,
+    read_update_options,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE_EXPLICIT = "explicit"
+SOURCE_DEPLOYMENT = "from_deployment"
+SOURCE_LATEST = "latest"
+
+F_DEPLOYMENT = Field("deployment_id", "Deployment to update")
+F_DEPLOYMENT_TEXT = Field("deployment_id_text", "Deployment id (text or variable)")
+F_BUNDLE_SOURCE = Field("bundle_source", "Bundle to deploy")
+F_BUNDLE_ID = Field("bundle_id", "Bundle id")
+F_SOURCE_DEPLOYMENT = Field("source_deployment_id", "Deployment whose bundle to deploy")
+F_GATE_DEPLOYMENT = Field("gate_deployment_id", "Require clean tests on deployment")
+F_GATE_DEPLOYMENT_TEXT = Field("gate_deployment_id_text", "Gate deployment id (text or variable)")
+F_GATE_NODES = Field("gate_automation_nodes", "Gate Automation node presets")
+F_FORCE = Field("force_update", "Update even if already deployed")
+F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    target: DeploymentRef
+    bundle_source: str
+    bundle_id: Optional[str]
+    source_deployment_id: Optional[str]
+    gate_deployment_id: Optional[str]
+    gate_nodes: Tuple[NodeSettings, ...]
+    gate_policy: GatePolicy
+    update: UpdateOptions
+    force: bool
+    rollback: bool
+    variable_prefix: str
+
+    @classmethod
+    def read(cls, reader: ConfigReader, redactor=None) -> "DeploySettings":
+        source = reader.choice(F_BUNDLE_SOURCE, [SOURCE_EXPLICIT, SOURCE_DEPLOYMENT, SOURCE_LATEST], SOURCE_EXPLICIT)
+        gate = reader.identifier(F_GATE_DEPLOYMENT_TEXT, required=False) or reader.identifier(
+            F_GATE_DEPLOYMENT, required=False)
+        return cls(
+            target=read_deployment_ref(reader, F_DEPLOYMENT, F_DEPLOYMENT_TEXT, redactor),
+            bundle_source=source,
+            bundle_id=reader.identifier(F_BUNDLE_ID) if source == SOURCE_EXPLICIT else None,
+            source_deployment_id=reader.identifier(F_SOURCE_DEPLOYMENT) if source == SOURCE_DEPLOYMENT else None,
+            gate_deployment_id=gate,
+            gate_nodes=read_node_presets(reader, F_GATE_NODES, redactor),
+            gate_policy=read_gate_policy(reader),
+            update=read_update_options(reader),
+            force=reader.boolean(F_FORCE, default=False),
+            rollback=reader.boolean(F_ROLLBACK, default=True),
+            variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
+        )
+
+    def promotion_options(self) -> PromotionOptions:
+        gate = (GateSpec(self.gate_deployment_id, self.gate_policy, self.gate_nodes)
+                if self.gate_deployment_id else None)
+        return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback)
+
+
+def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:
+    """The bundle to deploy; refused before anything changes when it is not published for the project."""
+    available = published_bundles(deployer, info.published_project_key, where)
+    if settings.bundle_source == SOURCE_LATEST:
+        if not available:
+            raise PluginError("No bundle is published for project %s on %s: publish one first (Create bundle step "
+                              "with 'Publish on Deployer')." % (info.published_project_key, where))
+        return available[-1]
+    if settings.bundle_source == SOURCE_DEPLOYMENT:
+        bundle_id = read_deployment(deployer, settings.source_deployment_id, where).bundle_id
+    else:
+        bundle_id = settings.bundle_id
+    if bundle_id not in available:
+        raise PluginError("Bundle %s is not published for project %s on %s, so it cannot be deployed to %s. "
+                          "Published bundles: %s." % (bundle_id, info.published_project_key, where, info.subject,
+                                                      ", ".join(available) or "none"))
+    return bundle_id
+
+
+def deploy_bundle(context):
+    """Entry point of python-steps/deploy-bundle."""
+    settings = DeploySettings.read(context.reader, context.redactor)
+    deployer, where = connect_deployer(context, settings.target)
+    info = read_deployment(deployer, settings.target.deployment_id, where)
+    bundle_id = resolve_bundle(settings, deployer, info, where)
+    record = Promotion.start(info, bundle_id)
+    try:
+        promote(deployer, info, record, settings.promotion_options(), where, context.node_client)
+    finally:
+        # Set even when a DSS error interrupts the promotion, so that later steps see how far it got.
+        context.set_variables(record.variables(settings.variable_prefix))
+    if record.outcome == UNCHANGED:
+        log.info("Tick '%s' to update anyway.", F_FORCE.label)
+    raise_unless_ok(record)

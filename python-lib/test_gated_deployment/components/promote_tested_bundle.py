@@ -1,0 +1,107 @@
+"""The "Promote tested bundle" macro: a human-in-the-loop promotion of the bundle QA runs to Production.
+
+It goes through `release.promotion.promote`, the same gate, update and rollback as the "Deploy bundle" step. A
+refused or failed promotion is a result shown on the page; only bad settings and DSS errors fail the macro.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ..dss.deployments import read_deployment, read_health
+from ..errors import PluginError, SettingsError
+from ..gate.verdict import GatePolicy
+from ..release.promotion import GateSpec, Promotion, PromotionOptions, check_gate, promote, same_published_project
+from ..release.update import UpdateOptions, is_in_place
+from ..reports.pages import render
+from ..settings import Field, NodeSettings
+from .fields import (
+    F_DEPLOYER,
+    F_PROD_DEPLOYMENT,
+    F_QA_DEPLOYMENT,
+    F_ROLLBACK,
+    DeploymentRef,
+    connect_deployer,
+    read_gate_policy,
+    read_node_presets,
+    read_update_options,
+)
+
+log = logging.getLogger(__name__)
+
+F_QA_NODES = Field("qa_automation_nodes", "QA Automation node presets")
+F_DRY_RUN = Field("dry_run", "Dry run")
+
+DRY_RUN = "dry_run"
+
+
+@dataclass(frozen=True)
+class PromoteSettings:
+    deployer: Optional[NodeSettings]
+    qa_deployment_id: str
+    prod_deployment_id: str
+    qa_nodes: Tuple[NodeSettings, ...]
+    policy: GatePolicy
+    dry_run: bool
+    update: UpdateOptions
+    rollback: bool
+
+    @classmethod
+    def read(cls, context) -> "PromoteSettings":
+        reader = context.reader
+        qa = reader.identifier(F_QA_DEPLOYMENT)
+        prod = reader.identifier(F_PROD_DEPLOYMENT)
+        if qa == prod:
+            raise SettingsError("Settings %s and %s are both %r: pick the deployment to promote to."
+                                % (F_QA_DEPLOYMENT.describe(), F_PROD_DEPLOYMENT.describe(), qa))
+        return cls(
+            deployer=context.node_preset(F_DEPLOYER),
+            qa_deployment_id=qa,
+            prod_deployment_id=prod,
+            qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor),
+            policy=read_gate_policy(reader),
+            # Default on: a macro run by mistake must not deploy to Production.
+            dry_run=reader.boolean(F_DRY_RUN, default=True),
+            update=read_update_options(reader),
+            rollback=reader.boolean(F_ROLLBACK, default=True),
+        )
+
+
+def promote_tested_bundle(context) -> str:
+    """Entry point of python-runnables/promote-tested-bundle: the HTML page of the verdict and what was done."""
+    settings = PromoteSettings.read(context)
+    deployer, where = connect_deployer(context, DeploymentRef(settings.deployer, settings.prod_deployment_id))
+    qa = read_deployment(deployer, settings.qa_deployment_id, where)
+    prod = read_deployment(deployer, settings.prod_deployment_id, where)
+    same_published_project(qa, prod)
+    if qa.running_bundle_id != qa.bundle_id:
+        raise PluginError(
+            "%s is set to bundle %s but runs bundle %s (out of sync), so which bundle QA tested is unclear. Update "
+            "or roll back %s first." % (qa.subject, qa.bundle_id, qa.running_bundle_id, qa.subject))
+    gate = GateSpec(qa.deployment_id, settings.policy, settings.qa_nodes)
+    record = Promotion.start(prod, qa.bundle_id)
+    if settings.dry_run:
+        record.verdict = check_gate(deployer, gate, qa.bundle_id, where, context.node_client, prod)
+        in_place = is_in_place(deployer, prod, qa.bundle_id, where)
+        record.outcome, record.message = DRY_RUN, _dry_run_story(record, gate.policy, settings.rollback, in_place)
+    else:
+        options = PromotionOptions(gate=gate, update=settings.update, rollback=settings.rollback)
+        promote(deployer, prod, record, options, where, context.node_client)
+    log.info(record.message)
+    after = read_deployment(deployer, prod.deployment_id, where)
+    health = read_health(deployer, prod.deployment_id, where)
+    return render("macro_promote.html", qa=qa, prod=prod, record=record, policy=gate.policy, where=where,
+                  after_bundle=after.bundle_id, after_health=health.status, after_messages=health.messages)
+
+
+def _dry_run_story(record: Promotion, policy: GatePolicy, rollback: bool, in_place: Optional[str]) -> str:
+    if record.verdict.blocks(policy):
+        return ("Dry run: the promotion of bundle %s to %s would be refused, so nothing would change. Nothing was "
+                "changed." % (record.bundle_id, record.subject))
+    if in_place:
+        return ("Dry run: %s already runs bundle %s and is %s; a real run would leave it alone. Nothing was changed."
+                % (record.subject, record.bundle_id, in_place))
+    return ("Dry run: the gate lets bundle %s through; a real run would update %s from bundle %s to it%s. Nothing "
+            "was changed. Untick 'Dry run' to promote." % (
+                record.bundle_id, record.subject, record.previous_bundle,
+                ", rolling back to %s on failure" % record.previous_bundle if rollback else ""))

@@ -1,0 +1,126 @@
+"""The "Run test scenarios" step: target resolution, the run, and what the step reports."""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ..dss.deployments import read_deployment
+from ..dss.nodes import connect_deployment_nodes
+from ..dss.scenarios import read_scenarios
+from ..errors import PluginError
+from ..reports.pages import save_reports
+from ..testing.discovery import Selection, Target, discover, find_caller
+from ..testing.results import RunSummary
+from ..testing.runner import TestRunner
+from ..testing.through_deployer import run_through_deployer
+from .fields import connect_deployer
+from .run_settings import ACCESS_DEPLOYER, F_ALLOW_NO_TESTS, F_ON_TEST_FAILURE, RunTestsSettings, describe_selection
+
+log = logging.getLogger(__name__)
+
+
+def run_test_scenarios(context) -> RunSummary:
+    """Entry point of python-steps/run-test-scenarios."""
+    settings = RunTestsSettings.read(context.reader, context)
+    caller = find_caller(context.variables)
+    targets, node_counts, where = [], [], "this node"
+    if settings.deployment is None:
+        project_key = settings.project_key or context.project_key
+        if caller is None:
+            log.info("DSS did not say which scenario runs this step (no scenarioRunURL variable): test scenarios "
+                     "running right now are left out, in case one of them is this scenario.")
+        targets.append(_project_target(context.local_client(), project_key, where, settings, caller, True))
+        where = "project %s on this node" % project_key
+    else:
+        targets, node_counts, where = _deployment_targets(context, settings, caller)
+    summary = TestRunner(targets, settings.options).run() if any(t.scenarios for t in targets) else RunSummary([])
+    summary.fail_on_warning = settings.options.fail_on_warning
+    summary.node_counts = node_counts
+    context.set_variables(summary.variables(settings.variable_prefix))
+    if settings.report_folder:
+        _save_reports(context, settings.report_folder, summary, where)
+    report(summary, where, settings.fail_step_on_test_failure)
+    return summary
+
+
+def _project_target(client, project_key: str, where: str, settings: RunTestsSettings, caller,
+                    may_hold_caller: bool) -> Target:
+    items = read_scenarios(client, project_key, where)
+    found = discover(items, project_key, where, settings.selection, caller, may_hold_caller=may_hold_caller)
+    for note in found.notes:
+        log.info(note)
+    if not found.scenarios:
+        message = ("No test scenario to run in project %s on %s (selection: %s). Mark scenarios as tests "
+                   "(scenario settings > 'Test scenario'), or widen the tag and id filters."
+                   % (project_key, where, describe_selection(settings.selection)))
+        if not settings.allow_no_tests:
+            raise PluginError(message + " To let the step pass anyway, tick '%s'." % F_ALLOW_NO_TESTS.label)
+        log.warning(message + " Passing, as '%s' is ticked.", F_ALLOW_NO_TESTS.label)
+    log.info("Running %d test scenario(s) of project %s on %s, %d at a time: %s", len(found.scenarios), project_key,
+             where, settings.options.parallelism, ", ".join(s.id for s in found.scenarios) or "none")
+    return Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios)
+
+
+def _deployment_targets(context, settings: RunTestsSettings, caller):
+    target = settings.deployment
+    deployer, deployer_where = connect_deployer(context, target.ref)
+    info = read_deployment(deployer, target.ref.deployment_id, deployer_where)
+    where = "%s (bundle %s, project %s)" % (info.subject, info.bundle_id, info.deployed_project_key)
+    log.info("Testing %s on %d Automation node(s) of infrastructure %s.", where, len(info.nodes), info.infra_id)
+    if target.node_access == ACCESS_DEPLOYER:
+        if settings.selection != Selection():
+            log.warning("Through the Deployer, DSS runs every test scenario: the selection settings are ignored.")
+        stop = threading.Event()
+        try:
+            counts = _run_nodes_in_parallel(
+                [lambda n=n: run_through_deployer(deployer, info, n, target.quiet_period,
+                                                  settings.options.deadline or settings.options.scenario_timeout,
+                                                  stop)
+                 for n in info.nodes])
+        finally:
+            # On an abort, the threads still polling the Deployer stop at their next poll.
+            stop.set()
+        return [], counts, where
+    connected = connect_deployment_nodes(info, list(target.automation_nodes), context.node_client)
+    targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False)
+               for c in connected]
+    return targets, [], where
+
+
+def _run_nodes_in_parallel(calls):
+    """Runs one blocking call per node at the same time; results in node order."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    pool = ThreadPoolExecutor(max_workers=len(calls))
+    try:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
+    """Saves the reports; a folder that cannot take them is a warning, not a reason to lose the test results."""
+    try:
+        paths = save_reports(context.open_folder(folder_id), summary, where, context.variables.get("dssURL"))
+    except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be reported
+        log.warning("Could not save the test reports to managed folder %s (%s: %s). Check that the folder exists "
+                    "in this project and that the scenario's user may write to it.", folder_id,
+                    type(error).__name__, error)
+        return
+    for path in paths:
+        log.info("Saved report %s to managed folder %s.", path, folder_id)
+
+
+def report(summary: RunSummary, where: str, fail_on_test_failure: bool = True):
+    """Logs the results and fails the step when a test failed, unless the step leaves that to a later gate."""
+    log.info("Test scenario results:\n%s", summary.table())
+    log.info(summary.headline())
+    if summary.flaky:
+        log.warning("Flaky test scenario(s), passed only on retry: %s",
+                    ", ".join(r.label for r in summary.flaky))
+    if summary.outcome != "FAILED":
+        return
+    if fail_on_test_failure:
+        raise PluginError(summary.failure_message(where))
+    log.warning("%s The step passes anyway ('%s' is set to continue): a later gate, such as 'Assert test status "
+                "clean', decides.", summary.failure_message(where), F_ON_TEST_FAILURE.label)

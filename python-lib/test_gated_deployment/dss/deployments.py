@@ -1,0 +1,222 @@
+"""What the Project Deployer says about a deployment: its bundle, its deployed project and its Automation nodes.
+
+Where the Deployer's JSON shapes are not documented (the node list of a multi-node infrastructure, the deployed
+project key), both plausible shapes are read here and nowhere else.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from ..errors import PluginError
+from .answers import DSSCallError, dss_call
+from .futures import UpdateFuture
+from .transport import DSSClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AutomationNode:
+    node_id: Optional[str]  # None on a single-node infrastructure: DSS calls then take no node id
+    url: Optional[str]
+
+    def label(self, infra_id: str) -> str:
+        if self.node_id:
+            return "Automation node %s of infrastructure %s" % (self.node_id, infra_id)
+        return "the Automation node of infrastructure %s" % infra_id
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    deployment_id: str
+    infra_id: str
+    bundle_id: str
+    published_project_key: str
+    deployed_project_key: str
+    nodes: List[AutomationNode]
+    stage: Optional[str] = None
+    # The bundle the nodes run, when DSS says so; `bundle_id` is the one the settings ask for. They differ after a
+    # failed update that was not rolled back.
+    running_bundle_id: str = ""
+
+    @property
+    def subject(self) -> str:
+        return "deployment %s" % self.deployment_id
+
+
+def read_deployment(deployer: DSSClient, deployment_id: str, where: str = "the Deployer") -> DeploymentInfo:
+    handle = _handle(deployer, deployment_id)
+    what = "Reading deployment %s" % deployment_id
+    settings = dss_call(what, where, handle.get_settings).get_raw()
+    status = dss_call(what, where, handle.get_status)
+    light = status.get_light() or {}
+    basic = light.get("deploymentBasicInfo") or {}
+    infra_id = settings.get("infraId") or basic.get("infraId") or ""
+    published = settings.get("publishedProjectKey") or basic.get("publishedProjectKey") or ""
+    # [I] The deployed project key defaults to the published one when the deployment does not override it.
+    deployed = settings.get("deployedProjectKey") or basic.get("deployedProjectKey") or published
+    bundle = settings.get("bundleId") or basic.get("bundleId") or ""
+    if not (infra_id and published and bundle):
+        raise PluginError(
+            "Deployment %s on %s does not say its infrastructure, published project and bundle (expected "
+            "infraId, publishedProjectKey and bundleId in its settings). Check the deployment in the Project "
+            "Deployer." % (deployment_id, where)
+        )
+    heavy = status.get_heavy() or {}
+    nodes = _automation_nodes(deployer, infra_id, heavy)
+    stage = _infra_stage(deployer, infra_id, light)
+    running = _running_bundle(heavy) or bundle
+    if running != bundle:
+        log.warning("Deployment %s is set to bundle %s but its Automation node(s) run bundle %s (out of sync).",
+                    deployment_id, bundle, running)
+    return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
+                          published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage,
+                          running_bundle_id=running)
+
+
+def _running_bundle(heavy: Dict[str, Any]) -> str:
+    """The bundle every Automation node runs, or "" when DSS does not say or the nodes disagree.
+
+    [U] Per-node data is undocumented: read `nodesStatus[].bundleId` of the heavy status.
+    """
+    bundles = {str(n.get("bundleId")) for n in heavy.get("nodesStatus") or [] if isinstance(n, dict)
+               and n.get("bundleId")}
+    return bundles.pop() if len(bundles) == 1 else ""
+
+
+def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any]) -> List[AutomationNode]:
+    """The Automation nodes of a deployment's infrastructure.
+
+    [U] The node list of a multi-node infrastructure is undocumented: read `automationNodes` from the
+    infrastructure settings (readable by infrastructure admins) or `nodesStatus` from the deployment's heavy
+    status. A single-node infrastructure has `automationNodeUrl` and needs no node id.
+    """
+    raw = {}
+    try:
+        raw = deployer.get_projectdeployer().get_infra(infra_id).get_settings().get_raw() or {}
+    except DSSCallError as error:
+        if not error.is_permission_denied and not error.is_not_found:
+            raise
+    listed = raw.get("automationNodes") or heavy.get("nodesStatus") or []
+    nodes = []
+    for entry in listed:
+        if isinstance(entry, dict) and (entry.get("nodeId") or entry.get("id")):
+            nodes.append(AutomationNode(node_id=str(entry.get("nodeId") or entry.get("id")),
+                                        url=entry.get("url") or entry.get("automationNodeUrl")))
+    if len(nodes) > 1 or (nodes and str(raw.get("type", "")).upper() == "MULTI_NODE"):
+        return nodes
+    # [I] A single-node infrastructure takes no node id in the Deployer's calls.
+    url = raw.get("automationNodeUrl") or (nodes[0].url if nodes else None)
+    return [AutomationNode(node_id=None, url=url)]
+
+
+def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str]:
+    stage = (light.get("infraBasicInfo") or {}).get("stage")
+    if stage:
+        return stage
+    try:
+        for infra in deployer.get_projectdeployer().list_infras(as_objects=False):
+            basic = infra.get("infraBasicInfo", infra)
+            if basic.get("id") == infra_id:
+                return basic.get("stage")
+    except DSSCallError:
+        return None
+    return None
+
+
+def published_bundles(deployer: DSSClient, published_project_key: str, where: str) -> List[str]:
+    """Ids of the bundles published for a project, oldest first.
+
+    [I] The published project's status lists them as `packages`; they are sorted by `publishedOn` when the
+    entries carry it, rather than trusting the list's order.
+    """
+    status = dss_call("Reading published project %s" % published_project_key, where,
+                           deployer.get_projectdeployer().get_project(published_project_key).get_status)
+    packages = [p for p in (status.get_raw() or {}).get("packages") or [] if isinstance(p, dict) and p.get("id")]
+    if packages and all(p.get("publishedOn") for p in packages):
+        packages.sort(key=lambda p: p["publishedOn"])
+    return [str(p["id"]) for p in packages]
+
+
+def _handle(deployer: DSSClient, deployment_id: str):
+    return deployer.get_projectdeployer().get_deployment(deployment_id)
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    """A deployment as the Deployer lists it."""
+
+    deployment_id: str
+    infra_id: str
+    bundle_id: str
+    published_project_key: str
+
+    @classmethod
+    def read(cls, item) -> Optional["DeploymentSummary"]:
+        basic = (item.get("deploymentBasicInfo") or item) if isinstance(item, dict) else {}
+        if not basic.get("id"):
+            return None
+        return cls(str(basic["id"]), str(basic.get("infraId") or "?"), str(basic.get("bundleId") or "?"),
+                   str(basic.get("publishedProjectKey") or ""))
+
+
+def list_deployments(deployer: DSSClient) -> List[DeploymentSummary]:
+    """Every deployment the caller can see (raises as the client does)."""
+    listed = deployer.get_projectdeployer().list_deployments(as_objects=False)
+    return [d for d in (DeploymentSummary.read(item) for item in listed) if d is not None]
+
+
+def deployment_ids(deployer: DSSClient, published_project_key: str, where: str) -> List[str]:
+    """The ids of the deployments of a published project, in the Deployer's order."""
+    listed = dss_call("Listing the deployments of published project %s" % published_project_key, where,
+                      list_deployments, deployer)
+    return [d.deployment_id for d in listed if d.published_project_key == published_project_key]
+
+
+def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: str):
+    handle = _handle(deployer, deployment_id)
+    what = "Pointing deployment %s at bundle %s" % (deployment_id, bundle_id)
+    settings = dss_call(what, where, handle.get_settings)
+    settings.bundle_id = bundle_id
+    dss_call(what, where, settings.save)
+
+
+def start_update(deployer: DSSClient, deployment_id: str) -> UpdateFuture:
+    """Sends the request that starts an update (raises as the client does: the caller decides what it means)."""
+    return UpdateFuture(_handle(deployer, deployment_id).start_update())
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    messages: List[str]
+
+
+def read_health(deployer: DSSClient, deployment_id: str, where: str) -> Health:
+    """The deployment's health and its messages, from the heavy status.
+
+    `healthMessages` is a dict with a `messages` list (reference §8); a bare list is accepted too.
+    """
+    status = dss_call("Reading the health of deployment %s" % deployment_id, where,
+                      _handle(deployer, deployment_id).get_status)
+    heavy = status.get_heavy() or {}
+    raw = heavy.get("healthMessages") or {}
+    listed = raw.get("messages") if isinstance(raw, dict) else raw
+    messages = [str(m.get("message") or m.get("title") or "") for m in listed or [] if isinstance(m, dict)]
+    return Health(str(heavy.get("health") or "UNKNOWN"), [m for m in messages if m])
+
+
+def last_update_end_ms(deployer: DSSClient, deployment_id: str) -> Optional[int]:
+    """When the deployment's last update ended (DSS 14.1+), or None when DSS cannot say."""
+    try:
+        update = _handle(deployer, deployment_id).get_update().get_raw()
+    except DSSCallError as error:
+        if error.is_not_found or error.is_permission_denied:
+            log.info("The update history of deployment %s cannot be read (%s; it needs DSS 14.1+ and the right to "
+                     "see the deployment): results are not checked against the last update.", deployment_id,
+                     error.detail)
+            return None
+        raise
+    end = update.get("endTimestamp") or update.get("startTimestamp")
+    return int(end) if end else None

@@ -1,0 +1,61 @@
+"""Checking the test gate of a deployment or a project for one bundle, re-checking until a deadline if asked.
+
+The assert step, the deploy step's gate and the macros all come through `check_deployment_gate` /
+`check_project_gate`, so they judge the same evidence the same way.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+from ..dss.deployments import DeploymentInfo
+from ..dss.transport import DSSClient
+from .evidence import gather_for_deployment, gather_for_project
+from .verdict import INCONCLUSIVE, GateEvidence, GatePolicy, Verdict, evaluate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Re-evaluate an inconclusive verdict every `interval` seconds until `until` seconds have passed."""
+
+    until: float = 0.0
+    interval: float = 30.0
+
+
+def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, recheck: Recheck) -> Verdict:
+    start = time.monotonic()
+    while True:
+        verdict = evaluate(gather(), policy)
+        waited = time.monotonic() - start
+        if verdict.status != INCONCLUSIVE or waited + recheck.interval > recheck.until:
+            return verdict
+        log.info("Gate inconclusive for bundle %s of %s (%s); checking again in %.0fs (until %.0fs).",
+                 verdict.bundle_id, verdict.subject, " ".join(verdict.reasons), recheck.interval, recheck.until)
+        time.sleep(recheck.interval)
+
+
+def check_deployment_gate(deployer: DSSClient, info: DeploymentInfo, bundle_id: str, policy: GatePolicy,
+                          recheck: Recheck = Recheck(),
+                          node_clients: Optional[Dict[Optional[str], DSSClient]] = None,
+                          where: str = "the Deployer") -> Verdict:
+    return _with_recheck(lambda: gather_for_deployment(deployer, info, bundle_id, node_clients, where),
+                         policy, recheck)
+
+
+def check_project_gate(client: DSSClient, project_key: str, bundle_id: Optional[str], policy: GatePolicy,
+                       recheck: Recheck = Recheck(), where: str = "this node") -> Verdict:
+    return _with_recheck(lambda: gather_for_project(client, project_key, bundle_id, where), policy, recheck)
+
+
+def log_verdict(verdict: Verdict, policy: GatePolicy):
+    log.info("Test gate: %s for bundle %s of %s.", verdict.status, verdict.bundle_id, verdict.subject)
+    for reason in verdict.reasons:
+        log.info("  reason: %s", reason)
+    for note in verdict.notes:
+        log.info("  note: %s", note)
+    if verdict.status == INCONCLUSIVE and policy.allow_inconclusive:
+        log.warning("The gate was WAIVED: the verdict is INCONCLUSIVE and 'Allow inconclusive' is ticked. Nothing "
+                    "proves that bundle %s passed its tests.", verdict.bundle_id)

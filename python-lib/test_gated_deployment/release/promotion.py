@@ -1,0 +1,160 @@
+"""Promoting a bundle to a deployment through the test gate: gate, update with a deadline, health, rollback.
+
+The "Deploy bundle" step and the "Promote tested bundle" macro both call `promote`, so a bundle reaches a
+deployment by one path whichever component asks. `promote` records what happens in a `Promotion` as it goes, so a
+caller that meets an unexpected error still knows how far it got.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple
+
+from ..dss.deployments import DeploymentInfo, read_deployment
+from ..dss.nodes import connect_deployment_nodes
+from ..dss.transport import DSSClient
+from ..errors import PluginError
+from ..gate.check import check_deployment_gate, log_verdict
+from ..gate.verdict import GatePolicy, Verdict
+from ..settings import NodeSettings
+from .update import UpdateOptions, is_in_place, update_to
+
+log = logging.getLogger(__name__)
+
+REFUSED = "refused"
+UNCHANGED = "unchanged"
+UPDATED = "updated"
+FAILED = "failed"
+ROLLED_BACK = "rolled_back"
+ROLLBACK_FAILED = "rollback_failed"
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """Require clean tests for the bundle on this deployment (usually QA) before promoting it."""
+
+    deployment_id: str
+    policy: GatePolicy
+    nodes: Tuple[NodeSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class PromotionOptions:
+    gate: Optional[GateSpec]
+    update: UpdateOptions
+    force: bool = False
+    rollback: bool = True
+
+
+@dataclass
+class Promotion:
+    """What a promotion did so far; `outcome` stays "" until it ends."""
+
+    deployment_id: str
+    subject: str
+    bundle_id: str
+    previous_bundle: str
+    verdict: Optional[Verdict] = None
+    outcome: str = ""
+    health: str = ""
+    rolled_back: bool = False
+    message: str = ""
+
+    @classmethod
+    def start(cls, info: DeploymentInfo, bundle_id: str) -> "Promotion":
+        return cls(deployment_id=info.deployment_id, subject=info.subject, bundle_id=bundle_id,
+                   previous_bundle=info.running_bundle_id)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (UNCHANGED, UPDATED)
+
+    def variables(self, prefix: str) -> Dict[str, object]:
+        # A refused promotion reports no gate verdict variable: later steps must not read "FAIL" as a state the
+        # deployment reached (the step's behaviour since its first release).
+        verdict = self.verdict.status if self.verdict is not None and self.outcome != REFUSED else ""
+        values = {"previous_bundle": self.previous_bundle, "bundle": self.bundle_id, "deployment": self.deployment_id,
+                  "gate_verdict": verdict, "health": self.health, "rolled_back": self.rolled_back,
+                  "outcome": self.outcome}
+        return {"%s_%s" % (prefix, k): v for k, v in values.items()}
+
+
+def same_published_project(gate_info: DeploymentInfo, target: DeploymentInfo):
+    """A bundle id only means something within one published project: gating across two would judge another
+    project's tests."""
+    if gate_info.published_project_key != target.published_project_key:
+        raise PluginError(
+            "%s deploys published project %s but %s deploys %s: the gate would judge another project's tests. Pick "
+            "a gate deployment of project %s." % (gate_info.subject, gate_info.published_project_key,
+                                                  target.subject, target.published_project_key,
+                                                  target.published_project_key))
+
+
+def check_gate(deployer: DSSClient, gate: GateSpec, bundle_id: str, where: str,
+               node_client: Callable[[NodeSettings], DSSClient], target: DeploymentInfo) -> Verdict:
+    """The gate verdict for `bundle_id` on the gate deployment, per-scenario when node presets are given."""
+    gate_info = read_deployment(deployer, gate.deployment_id, where)
+    same_published_project(gate_info, target)
+    node_clients = None
+    if gate.nodes:
+        connected = connect_deployment_nodes(gate_info, list(gate.nodes), node_client)
+        node_clients = {c.node.node_id: c.client for c in connected}
+    verdict = check_deployment_gate(deployer, gate_info, bundle_id, gate.policy, node_clients=node_clients,
+                                    where=where)
+    log_verdict(verdict, gate.policy)
+    return verdict
+
+
+def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, options: PromotionOptions,
+            where: str, node_client: Callable[[NodeSettings], DSSClient]) -> Promotion:
+    """Gates, updates and, on failure, rolls back `info`'s deployment to `record.bundle_id`.
+
+    Known ends (refused, unchanged, updated, failed, rolled back) are returned in `record` with a message naming
+    the bundle and deployment; DSS errors raise PluginError, leaving in `record` what was done before.
+    """
+    bundle_id, previous = record.bundle_id, record.previous_bundle
+    if options.gate is not None:
+        record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info)
+        if record.verdict.blocks(options.gate.policy):
+            record.outcome = REFUSED
+            record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
+                bundle_id, info.subject, record.verdict.message())
+            return record
+    in_place = None if options.force else is_in_place(deployer, info, bundle_id, where)
+    if in_place:
+        record.health, record.outcome = in_place, UNCHANGED
+        record.message = "%s already runs bundle %s and is %s: nothing to do." % (info.subject, bundle_id, in_place)
+        log.info(record.message)
+        return record
+    outcome = update_to(deployer, info, bundle_id, options.update, where)
+    record.health = outcome.health
+    if outcome.ok:
+        log.info(outcome.story)
+        record.outcome, record.message = UPDATED, outcome.story
+        return record
+    record.outcome, record.message = FAILED, outcome.story
+    if not options.rollback or previous == bundle_id:
+        record.message += (" Rollback is off: fix the deployment by hand." if not options.rollback
+                           else " There is no other bundle to roll back to.")
+        return record
+    log.warning("%s Rolling back %s to bundle %s.", outcome.story, info.subject, previous)
+    try:
+        back = update_to(deployer, info, previous, options.update, where)
+    except PluginError as error:
+        record.outcome = ROLLBACK_FAILED
+        record.message += " Rolling back to bundle %s could not start: %s Fix the deployment by hand." % (
+            previous, error)
+        return record
+    record.health = back.health
+    if back.ok:
+        record.rolled_back, record.outcome = True, ROLLED_BACK
+        record.message += " It was rolled back to bundle %s: %s" % (previous, back.story)
+    else:
+        record.outcome = ROLLBACK_FAILED
+        record.message += " Rolling back to bundle %s failed too: %s Fix the deployment by hand." % (
+            previous, back.story)
+    return record
+
+
+def raise_unless_ok(record: Promotion):
+    if not record.ok:
+        raise PluginError(record.message)

@@ -1,0 +1,1 @@
+"""What the plugin hands a person: HTML pages (Jinja2 templates, autoescaped) and merged JUnit XML."""

@@ -1,0 +1,1 @@
+"""Running test scenarios: finding them, running them with bounded parallelism, and their results."""

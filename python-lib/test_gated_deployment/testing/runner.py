@@ -1,0 +1,404 @@
+"""Runs test scenarios with bounded parallelism and follows the runs it started until they end.
+
+One loop in the calling thread drives every run: each tick makes one scenario-list call per project to see
+which scenarios are still running, and fetches a run's details only when its scenario has stopped. The request
+rate therefore depends on the number of projects and the parallelism, not on the number of scenarios, and a
+run's end is noticed within one tick. A tick comes after a tenth of the age of the youngest run in flight
+(between `poll_min` and `poll_max`), so a short run's end is noticed within about 10% of its duration and a
+long run's within `poll_max`, while the request rate stays at most 1/poll_min per project.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import requests
+
+from ..dss.answers import ClientError, DSSCallError, describe_call_error
+from ..dss.interrupts import shielded
+from ..dss.scenarios import Scenario, list_scenarios
+from ..dss.transport import server_clock_offset_ms
+from ..errors import PluginError
+from .discovery import Target
+from .jobs import IN_FLIGHT, STARTED, Abort, Attempt, Job, JobState
+from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING, RunSummary, ScenarioResult
+
+log = logging.getLogger(__name__)
+
+IF_RUNNING_WAIT = "wait"
+IF_RUNNING_FAIL = "fail"
+IF_RUNNING_ABORT = "abort"
+IF_RUNNING_POLICIES = [IF_RUNNING_WAIT, IF_RUNNING_FAIL, IF_RUNNING_ABORT]
+
+# How long an abort may take to show in the run before the step stops waiting for it.
+ABORT_GRACE_SECONDS = 30.0
+# How long polling may keep failing on transient errors before the step gives up.
+POLL_FAILURE_BUDGET_SECONDS = 120.0
+# A run whose scenario still shows as running is refreshed directly at least this often, in case the scenario
+# was started again by someone else right after our run ended.
+DIRECT_REFRESH_SECONDS = 15.0
+# After a run request whose answer was lost, how long to look for the run DSS may have started before asking again.
+RECONCILE_SECONDS = 10.0
+# Margin when matching a run's start (server clock) with the time of our request: the server clock offset is
+# known to within a second.
+CLOCK_MARGIN_MS = 2000
+# Whether DSS cancelled a run request is asked every this many polls, not every poll.
+CANCEL_CHECK_EVERY = 5
+# DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
+MAX_CANCELLATIONS = 10
+# When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
+FINAL_ABORT_TRIES = 3
+FINAL_ABORT_PAUSE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    parallelism: int = 1
+    scenario_timeout: float = 3600.0
+    deadline: Optional[float] = None
+    retries: int = 0
+    fail_fast: bool = False
+    fail_on_warning: bool = False
+    if_running: str = IF_RUNNING_WAIT
+    collect_junit: bool = False
+    poll_min: float = 0.05
+    poll_max: float = 1.0
+
+
+class TestRunner:
+    def __init__(self, targets: List[Target], options: RunOptions,
+                 on_progress: Optional[Callable[[int, int], None]] = None):
+        self.targets = targets
+        self.options = options
+        self.on_progress = on_progress
+        self.jobs = [Job(target=t, scenario=s, handle=Scenario(t.client, t.project_key, s.id))
+                     for t in targets for s in t.scenarios]
+        self._running_by_target: Dict[int, Dict[str, bool]] = {}
+        self._stop_reason = ""
+        self._deadline_exceeded = False
+        self._poll_failing_since: Optional[float] = None
+
+    def run(self) -> RunSummary:
+        start = time.monotonic()
+        deadline = start + self.options.deadline if self.options.deadline else None
+        clean_exit = False
+        try:
+            while any(job.state != JobState.DONE for job in self.jobs):
+                self._tick(deadline)
+                self._report_progress()
+                if all(job.state == JobState.DONE for job in self.jobs):
+                    break
+                time.sleep(self._interval())
+            clean_exit = True
+        finally:
+            if not clean_exit:
+                self._abort_in_flight_now()
+        return RunSummary(
+            results=[job.result for job in self.jobs if job.result is not None],
+            fail_on_warning=self.options.fail_on_warning,
+            deadline_exceeded=self._deadline_exceeded,
+        )
+
+    def _interval(self) -> float:
+        now = time.monotonic()
+        ages = [now - (job.attempt.requested_at if job.attempt else 0.0) for job in self.jobs
+                if job.state in IN_FLIGHT]
+        youngest = min(ages) if ages else self.options.poll_max * 10
+        return min(self.options.poll_max, max(self.options.poll_min, 0.1 * youngest))
+
+    # -- one tick -----------------------------------------------------------------------------------------------
+
+    def _tick(self, deadline: Optional[float]):
+        try:
+            self._sweep()
+            now = time.monotonic()
+            if deadline is not None and now > deadline and not self._stop_reason:
+                self._deadline_exceeded = True
+                self._stop("the step deadline of %.0fs passed" % self.options.deadline)
+            for job in self.jobs:
+                self._advance(job, now)
+            self._launch()
+        except (requests.RequestException, DSSCallError) as error:
+            self._on_poll_error(error)
+            return
+        self._poll_failing_since = None
+
+    def _on_poll_error(self, error):
+        where = ", ".join(sorted({"project %s on %s" % (t.project_key, t.node) for t in self.targets}))
+        message = describe_call_error(error, "Following the test runs of %s" % where, "DSS")
+        if message:
+            raise PluginError(message) from error
+        now = time.monotonic()
+        if self._poll_failing_since is None:
+            self._poll_failing_since = now
+        log.warning("DSS did not answer while following the test runs (%s); retrying.", error)
+        if now - self._poll_failing_since > POLL_FAILURE_BUDGET_SECONDS:
+            raise PluginError(
+                "DSS kept failing for %.0fs while the step followed the test runs of %s (%s). Check that the node is "
+                "up, then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, where, error)
+            ) from error
+
+    def _sweep(self):
+        """One scenario-list call per target that has runs to follow or launch."""
+        for index, target in enumerate(self.targets):
+            active = [j for j in self.jobs if j.target is target and (j.state in IN_FLIGHT or
+                                                                       j.state == JobState.PENDING)]
+            if not active:
+                continue
+            items = list_scenarios(target.client, target.project_key)
+            self._running_by_target[index] = {item.id: item.running for item in items}
+
+    def _is_running(self, job: Job) -> Optional[bool]:
+        states = self._running_by_target.get(self.targets.index(job.target), {})
+        return states.get(job.scenario.id)
+
+    def _advance(self, job: Job, now: float):
+        if job.abort is not None and not job.abort.sent:
+            self._send_abort(job)
+        if job.state == JobState.WAITING_IDLE:
+            if self._stop_reason:
+                self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+            elif not self._is_running(job):
+                job.waiting_since = None
+                self._trigger(job)
+            elif now - job.waiting_since > self.options.scenario_timeout:
+                self._conclude(job, NOT_RUN, "still running after %.0fs, started by someone else; not run"
+                               % self.options.scenario_timeout)
+        elif job.state == JobState.REQUESTED:
+            self._look_for_run(job, now)
+        elif job.state == JobState.TRIGGERED or (job.state == JobState.ABORTING and job.run is None):
+            self._follow_request(job, now)
+        elif job.state in (JobState.RUNNING, JobState.ABORTING):
+            self._follow_run(job, now)
+
+    def _launch(self):
+        for target in self.targets:
+            in_flight = sum(1 for j in self.jobs if j.target is target and j.state in IN_FLIGHT)
+            for job in [j for j in self.jobs if j.target is target and j.state == JobState.PENDING]:
+                if self._stop_reason:
+                    self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+                    continue
+                if in_flight >= self.options.parallelism:
+                    break
+                in_flight += 1
+                if self._is_running(job):
+                    self._handle_already_running(job)
+                else:
+                    self._trigger(job)
+
+    # -- transitions ----------------------------------------------------------------------------------------------
+
+    def _handle_already_running(self, job: Job):
+        policy = self.options.if_running
+        if policy == IF_RUNNING_FAIL:
+            self._conclude(job, NOT_RUN, "it was already running, started by someone else (policy: fail)")
+            return
+        if policy == IF_RUNNING_ABORT:
+            log.info("%s is already running, started by someone else: aborting that run (policy: abort).", job.label)
+            job.handle.abort()
+        else:
+            log.info("%s is already running, started by someone else: waiting for it to end (policy: wait).",
+                     job.label)
+        job.move(JobState.WAITING_IDLE)
+        if job.waiting_since is None:
+            job.waiting_since = time.monotonic()
+
+    def _trigger(self, job: Job):
+        now = time.monotonic()
+        job.attempt = Attempt(requested_at=now, requested_epoch_ms=int(time.time() * 1000),
+                              look_until=now + RECONCILE_SECONDS)
+        # From here on a run may exist: if the step is aborted before the answer arrives, the cleanup must abort it.
+        job.move(JobState.REQUESTED)
+        try:
+            with shielded():
+                job.attempt.request = job.handle.request_run()
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # The POST may have reached DSS before the connection broke: look for the run it started, if any,
+            # rather than start a second one.
+            log.warning("The run request for %s failed (%s): checking whether DSS started it anyway.", job.label, error)
+            return
+        except DSSCallError as error:
+            job.move(JobState.PENDING)  # DSS answered with an error: it started nothing
+            message = describe_call_error(error, "Starting test scenario %s" % job.label, job.target.node)
+            raise PluginError(message or "Starting test scenario %s failed: %s" % (job.label, error)) from error
+        job.attempts += 1
+        job.move(JobState.TRIGGERED)
+        log.info("Started %s (attempt %d).", job.label, job.attempts)
+
+    def _look_for_run(self, job: Job, now: float):
+        """Adopts the run a lost request started, or asks again once DSS has had time to start it."""
+        # [I] A run that started (server clock) at or after our request is ours: the scenario was idle when we
+        # asked, and DSS cancels a manual trigger on a running scenario, so nothing else started it meanwhile.
+        attempt = job.attempt
+        since = attempt.requested_epoch_ms + server_clock_offset_ms(job.target.client) - CLOCK_MARGIN_MS
+        for run in job.handle.last_runs(limit=3):
+            if run.state.start_ms >= since:
+                attempt.run = run
+                attempt.last_refresh = now
+                job.attempts += 1
+                job.move(JobState.RUNNING)
+                log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
+                if self._stop_reason:
+                    self._request_abort(job, "aborted: %s" % self._stop_reason)
+                return
+        if self._stop_reason and now > attempt.look_until:
+            self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
+        elif now > attempt.look_until:
+            log.info("DSS did not start %s after the lost request: asking again.", job.label)
+            job.move(JobState.PENDING)
+
+    def _follow_request(self, job: Job, now: float):
+        """TRIGGERED, or ABORTING before the run exists: waits for the run DSS starts for the request."""
+        attempt = job.attempt
+        run = attempt.request.run()
+        if run is not None:
+            attempt.run = run
+            attempt.last_refresh = now
+            log.info("%s runs as run %s.", job.label, run.id)
+            if job.state == JobState.ABORTING:
+                # The abort was asked before the run existed: make sure it reaches the run.
+                self._send_abort(job)
+            else:
+                job.move(JobState.RUNNING)
+            return
+        attempt.polls_without_run += 1
+        if attempt.polls_without_run % CANCEL_CHECK_EVERY == 0 and attempt.request.cancelled():
+            job.attempts -= 1
+            job.cancellations += 1
+            if job.abort is not None:
+                self._finish(job, NOT_RUN, job.abort.reason)
+            elif job.cancellations >= MAX_CANCELLATIONS:
+                self._conclude(job, NOT_RUN, "DSS cancelled %d run requests in a row: something else keeps the "
+                               "scenario busy" % job.cancellations)
+            else:
+                log.info("DSS cancelled the run request for %s: the scenario was started by someone else.",
+                         job.label)
+                self._handle_already_running(job)
+        elif job.abort is not None and now - job.abort.since > ABORT_GRACE_SECONDS:
+            self._end_attempt(job, ABORTED, "%s; DSS never started the run" % job.abort.reason)
+        else:
+            self._check_timeout(job, now)
+
+    def _follow_run(self, job: Job, now: float):
+        attempt = job.attempt
+        if job.state == JobState.ABORTING and now - job.abort.since > ABORT_GRACE_SECONDS:
+            self._end_attempt(job, ABORTED, "%s; the abort was requested but DSS did not confirm it within %.0fs"
+                              % (job.abort.reason, ABORT_GRACE_SECONDS))
+            return
+        if self._is_running(job) is not False and now - attempt.last_refresh < DIRECT_REFRESH_SECONDS:
+            self._check_timeout(job, now)
+            return
+        state = attempt.run.refresh()
+        attempt.last_refresh = now
+        if state.running:
+            self._check_timeout(job, now)
+            return
+        if state.start_ms and state.end_ms:
+            job.duration += max(0.0, (state.end_ms - state.start_ms) / 1000.0)
+        else:
+            job.duration += now - attempt.requested_at
+        self._end_attempt(job, state.outcome, job.abort.reason if job.abort is not None else "")
+
+    def _check_timeout(self, job: Job, now: float):
+        if job.state not in (JobState.TRIGGERED, JobState.RUNNING):
+            return
+        if now - job.attempt.requested_at > self.options.scenario_timeout:
+            self._request_abort(job, "timed out after %.0fs and was aborted" % self.options.scenario_timeout)
+
+    def _request_abort(self, job: Job, reason: str):
+        log.warning("Aborting %s: %s.", job.label, reason)
+        job.abort = Abort(reason=reason, since=time.monotonic())
+        job.move(JobState.ABORTING)
+        self._send_abort(job)
+
+    def _send_abort(self, job: Job):
+        """Sends the abort; a transient failure leaves it to be sent again at the next tick."""
+        try:
+            job.handle.abort()
+            job.abort.sent = True
+        except (requests.RequestException, DSSCallError) as error:
+            if isinstance(error, DSSCallError) and error.status < 500 and error.status != 429:
+                log.error("DSS refused to abort %s (%s): abort it by hand in DSS.", job.label, error)
+                job.abort.sent = True
+            else:
+                log.warning("Aborting %s failed (%s): trying again.", job.label, error)
+
+    def _end_attempt(self, job: Job, outcome: str, message: str):
+        job.attempt_outcomes.append(outcome)
+        timed_out = outcome == ABORTED and message.startswith("timed out")
+        retryable = outcome == FAILED or timed_out
+        if retryable and job.attempts <= self.options.retries and not self._stop_reason:
+            log.warning("%s ended %s on attempt %d: retrying.", job.label, outcome, job.attempts)
+            job.move(JobState.PENDING)
+            job.attempt = None
+            job.abort = None
+            return
+        self._conclude(job, outcome, message)
+
+    def _conclude(self, job: Job, outcome: str, message: str):
+        """Records a scenario's final result, and stops everything on a failure under fail-fast."""
+        junit_xml = self._fetch_junit(job) if self.options.collect_junit and job.run is not None else None
+        self._finish(job, outcome, message)
+        job.result.junit_xml = junit_xml
+        if job.result.is_failure(self.options.fail_on_warning) and self.options.fail_fast and not self._stop_reason:
+            self._stop("fail-fast after %s ended %s" % (job.scenario.id, outcome))
+
+    def _fetch_junit(self, job: Job) -> Optional[bytes]:
+        try:
+            return job.run.junit_report()
+        except (requests.RequestException, ClientError, ValueError) as error:
+            log.warning("Could not fetch the JUnit report of %s run %s: %s", job.label, job.run.id, error)
+            return None
+
+    def _finish(self, job: Job, outcome: str, message: str):
+        if outcome in (SUCCESS, WARNING) and job.attempt_outcomes[:-1]:
+            message = (message + "; " if message else "") + "flaky: passed on attempt %d after %s" % (
+                job.attempts, ", ".join(job.attempt_outcomes[:-1]))
+        job.move(JobState.DONE)
+        job.result = ScenarioResult(
+            scenario_id=job.scenario.id,
+            scenario_name=job.scenario.name,
+            project_key=job.target.project_key,
+            node=job.target.node,
+            outcome=outcome,
+            attempts=job.attempts,
+            duration=job.duration,
+            run_id=job.run.id if job.run is not None else None,
+            message=message,
+            attempt_outcomes=list(job.attempt_outcomes),
+        )
+        log.info("%s: %s%s", job.label, outcome, " (%s)" % message if message else "")
+
+    def _stop(self, reason: str):
+        """Stops launching runs and aborts the ones in flight (fail-fast or deadline)."""
+        self._stop_reason = reason
+        log.warning("Stopping: %s. Aborting the runs in flight.", reason)
+        for job in self.jobs:
+            if job.state in (JobState.TRIGGERED, JobState.RUNNING):
+                self._request_abort(job, "aborted: %s" % reason)
+
+    def _abort_in_flight_now(self):
+        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started.
+
+        Aborting twice is harmless, so a failed abort is tried again a few times before giving up.
+        """
+        for job in self.jobs:
+            if job.state not in STARTED:
+                continue
+            for attempt in range(1, FINAL_ABORT_TRIES + 1):
+                try:
+                    job.handle.abort()
+                    log.warning("Aborted %s (run %s), which this step had started.", job.label,
+                                job.run.id if job.run is not None else "not started yet")
+                    break
+                except Exception as error:  # noqa: BLE001 - cleanup must try every run
+                    permanent = isinstance(error, DSSCallError) and error.status < 500 and error.status != 429
+                    if permanent or attempt == FINAL_ABORT_TRIES:
+                        log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
+                        break
+                    time.sleep(FINAL_ABORT_PAUSE_SECONDS)
+
+    def _report_progress(self):
+        if self.on_progress is not None:
+            self.on_progress(sum(1 for j in self.jobs if j.state == JobState.DONE), len(self.jobs))
