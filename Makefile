@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint plugin bench clean
+.PHONY: demo test test-py39 lint plugin bench faults clean
 
 $(STAMP): requirements-dev.txt code-env/python/spec/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,16 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest
 
+# The suite on Python 3.9, the oldest Python of the code envs the plugin supports (step and macro processes run on
+# it too). The import contract is checked by `make test` (it needs Python 3.11+). Usage: make test-py39 PYTHON39=...
+VENV39 := .venv39
+test-py39:
+	@test -n "$(PYTHON39)" || (echo "Set PYTHON39 to a Python 3.9 interpreter." && exit 2)
+	$(PYTHON39) -m venv $(VENV39)
+	$(VENV39)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV39)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV39)/bin/python -m pytest -m "not contract"
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	PYTHONPATH=python-lib:tooling $(VENV)/bin/lint-imports --no-cache
@@ -27,5 +37,8 @@ plugin: $(STAMP)
 bench: $(STAMP)
 	$(PY) tooling/bench.py
 
+faults: $(STAMP)
+	$(PY) tooling/faults.py
+
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV39) dist build .pytest_cache .ruff_cache

@@ -23,10 +23,13 @@ def design(sim):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Prints the fault-injection ledger when the fault or secrets suites ran."""
+    """Prints the fault-injection ledger and the fault exploration's figures when those suites ran."""
     try:
+        from explorer import EXPLORED, summary
         from faultkit import LEDGER
     except ImportError:
         return
     if LEDGER.steps_correct or LEDGER.steps_wrong:
         terminalreporter.write_line(LEDGER.summary())
+    if EXPLORED:
+        terminalreporter.write_line(summary(EXPLORED))

@@ -91,9 +91,10 @@ def test_update_past_its_deadline_is_aborted(estate):
     out = deploy(estate, update_timeout_s=1, rollback=False)
     assert not out.ok
     message = out.log.splitlines()[-1]
-    assert "did not end within 1s" in message and "aborted" in message and "settings point at bundle v2" in message
+    assert "did not end within 1s" in message and "aborted" in message
+    assert "point at bundle v1 again" in message and "fix the deployment by hand" not in message
     assert not prod(estate).in_progress
-    assert prod(estate).bundle_id == "v1"
+    assert prod(estate).bundle_id == prod(estate).settings_bundle_id == "v1"
 
 
 def test_no_op_when_already_deployed(estate):

@@ -14,6 +14,7 @@ from test_gated_deployment.components.deployment_test_status import StatusSettin
 from test_gated_deployment.components.fields import read_transport_policy
 from test_gated_deployment.components.promote_tested_bundle import PromoteSettings
 from test_gated_deployment.components.run_settings import RunTestsSettings
+from test_gated_deployment.dss.interrupts import StopSignal
 from test_gated_deployment.errors import SettingsError
 from test_gated_deployment.redaction import Redactor
 from test_gated_deployment.settings import ConfigReader
@@ -37,8 +38,8 @@ READERS = {
 def read(component, config):
     reader = ConfigReader(config, {"bundle_id": "v1"})
     context = ComponentContext(reader=reader, variables={}, project_key="SHOP", redactor=Redactor(),
-                          policy=read_transport_policy(reader), _local_client_factory=None, _set_variables=None,
-                          _folder_factory=None)
+                               policy=read_transport_policy(reader), stop=StopSignal(), _local_client_factory=None,
+                               _set_variables=None, _folder_factory=None)
     READERS[component][0](context)
 
 

@@ -1,4 +1,4 @@
-"""The transport policy: TLS settings, retry budget, and typed errors."""
+"""The transport policy: TLS settings; retries are covered against the simulator (tests/integration)."""
 
 import logging
 
@@ -18,12 +18,3 @@ def test_turning_verification_off_is_a_warning(caplog):
         client = connect_node(NodeSettings("https://qa:11200", "k", verify_tls=False), TransportPolicy())
     assert client._session.verify is False
     assert "TLS certificate verification is OFF for https://qa:11200" in caplog.text
-
-
-def test_retry_budget_bounds_retries_and_never_repeats_posts():
-    policy = TransportPolicy.within(read_timeout=60, budget=60)
-    retry = policy.retry()
-    assert 0 < retry.total <= 10 and retry.read == 2
-    assert "POST" not in retry.allowed_methods
-    assert set(retry.status_forcelist) == {429, 502, 503, 504}
-    assert TransportPolicy.within(read_timeout=60, budget=0).retry().total == 0

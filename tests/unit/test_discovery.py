@@ -45,3 +45,20 @@ def test_explicit_ids_must_be_test_scenarios():
         discover(ITEMS, "SHOP", "here", Selection(scenario_ids=("pipeline",)), None, False)
     with pytest.raises(PluginError, match="does not exist in project SHOP"):
         discover(ITEMS, "SHOP", "here", Selection(scenario_ids=("nope",)), None, False)
+
+
+def test_without_the_run_url_the_caller_comes_from_an_earlier_steps_result():
+    variables = {"stepResults": {"Create bundle": {"target": {"type": "SCENARIO_STEP", "projectKey": "SHOP",
+                                                              "scenarioId": "pipeline", "stepId": "b"}}}}
+    assert find_caller(variables) == Caller("SHOP", "pipeline", source="stepResults")
+    found = discover(ITEMS, "SHOP", "here", Selection(), find_caller(variables), may_hold_caller=True)
+    assert "t_busy" in ids(found)  # the caller is known, so other running tests are not left out
+
+
+def test_the_run_url_wins_and_unreadable_step_results_give_no_caller():
+    url = "https://dss/projects/SHOP/scenarios/pipeline/runs/list/2024-01-01-00-00-00-001"
+    both = {"scenarioRunURL": url, "stepResults": {"s": {"target": {"type": "SCENARIO_STEP", "projectKey": "SHOP",
+                                                                     "scenarioId": "other"}}}}
+    assert find_caller(both).scenario_id == "pipeline" and find_caller(both).source == "scenarioRunURL"
+    assert find_caller({"stepResults": "not json"}) is None
+    assert find_caller({"stepResults": {"s": {"target": {"type": "DATASET", "projectKey": "SHOP"}}}}) is None

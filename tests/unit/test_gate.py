@@ -35,6 +35,11 @@ CASES = [
     ("stale", [node(1, {"SUCCESS": 1}, cases=[case("t1", ts=500)])], {}, INCONCLUSIVE),
     ("one node of two fails", [node(1, {"SUCCESS": 1}), NodeEvidence("node qa2", 1, {"FAILED": 1})], {}, FAIL),
     ("fail beats inconclusive", [node(0, {}), NodeEvidence("node qa2", 1, {"FAILED": 1})], {}, FAIL),
+    # The counts say clean, the report names a failure: any failing evidence fails the gate.
+    ("report fails where counts pass", [node(2, {"SUCCESS": 2}, cases=[case("t1"), case("t2", "FAILED")])], {},
+     FAIL),
+    ("report aborted where counts pass", [node(1, {"SUCCESS": 1}, cases=[case("t1", "ABORTED")])], {}, FAIL),
+    ("unknown outcome", [node(1, {"SKIPPED": 1})], {"allow_inconclusive": True}, FAIL),
 ]
 
 
@@ -82,5 +87,23 @@ def test_skipped_cases_did_not_run_and_unknown_outcomes_are_not_clean():
     verdict = evaluate(GateEvidence("d", "v2", [node(2, {"SUCCESS": 2}, cases=cases, expected_tests=["t1", "t2"])]),
                        GatePolicy())
     assert verdict.status == INCONCLUSIVE and "t2 never ran" in verdict.message()
-    verdict = evaluate(GateEvidence("d", "v2", [node(2, {"SUCCESS": 1, "RUNNING": 1})]), GatePolicy())
-    assert verdict.status == INCONCLUSIVE and "RUNNING" in verdict.message()
+    verdict = evaluate(GateEvidence("d", "v2", [node(2, {"SUCCESS": 1, "RUNNING": 1})]),
+                       GatePolicy(allow_inconclusive=True))
+    assert verdict.status == FAIL and "RUNNING" in verdict.message()
+
+
+def test_a_failure_only_the_report_shows_is_named():
+    verdict = evaluate(GateEvidence("deployment D", "v2", [node(2, {"SUCCESS": 2},
+                                                                cases=[case("t1"), case("t2", "FAILED")])],
+                                    last_update_ms=1_000, now_ms=3_000), GatePolicy())
+    assert verdict.status == FAIL
+    assert "t2 FAILED" in verdict.message() and "does not count" in verdict.message()
+
+
+def test_a_zone_less_report_time_is_marked():
+    report = (b'<testsuites><testsuite name="P"><testcase name="t1" classname="P.t1" '
+              b'timestamp="2026-01-01T10:00:00"/><testcase name="t2" timestamp="2026-01-01T10:00:00Z"/>'
+              b'</testsuite></testsuites>')
+    first, second = parse_report(report)
+    assert first.zone_less and not second.zone_less
+    assert first.timestamp_ms == second.timestamp_ms  # read as UTC until the server's zone is known

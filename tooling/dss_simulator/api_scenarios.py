@@ -176,7 +176,7 @@ def _require_test_run(run: Any) -> None:
 def run_report(call: Call, project_key: str, scenario_id: str, run_id: str) -> Text:
     run = _visible_run(call, project_key, scenario_id, run_id)
     _require_test_run(run)
-    return Text(reports.run_report(project_key, run, clock.now()), XML)
+    return Text(reports.run_report(project_key, run, clock.now(), call.node.junit_utc_offset), XML)
 
 
 def step_run_report(call: Call, project_key: str, scenario_id: str, run_id: str) -> Text:
@@ -188,7 +188,7 @@ def step_run_report(call: Call, project_key: str, scenario_id: str, run_id: str)
         raise errors.not_found("Step run", "%s/%s" % (run_id, step_id))
     only = copy.copy(run)
     only.step_runs = steps
-    return Text(reports.run_report(project_key, only, clock.now()), XML)
+    return Text(reports.run_report(project_key, only, clock.now(), call.node.junit_utc_offset), XML)
 
 
 def testing_status(call: Call, project_key: str) -> Dict[str, Any]:
@@ -205,7 +205,7 @@ def _last_runs(call: Call, project_key: str) -> Any:
 
 def last_runs_report(call: Call, project_key: str) -> Text:
     pairs, bundle, now = _last_runs(call, project_key)
-    return Text(reports.last_runs_report(project_key, pairs, bundle, now), XML)
+    return Text(reports.last_runs_report(project_key, pairs, bundle, now, call.node.junit_utc_offset), XML)
 
 
 def last_runs_html(call: Call, project_key: str) -> Text:

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+# How far ahead of real time the simulated DSS estate's clock runs, in seconds: every time a node shows (epoch
+# ms, report timestamps, the Date header) is shifted by it, while runs and updates keep real durations.
+_skew = [0.0]
 
 
 def now() -> float:
     return time.time()
 
 
+def shown(t: float) -> float:
+    """A real time as the simulated nodes' clock shows it."""
+    return t + _skew[0]
+
+
+@contextmanager
+def skewed(seconds: float) -> Iterator[None]:
+    """Within the block, the nodes' clock runs `seconds` ahead of real time (negative: behind)."""
+    _skew[0] = seconds
+    try:
+        yield
+    finally:
+        _skew[0] = 0.0
+
+
 def to_ms(t: Optional[float]) -> int:
-    """Epoch seconds -> epoch ms, 0 for "not set" (DSS uses 0 for a run that has not ended)."""
-    return int(round(t * 1000)) if t else 0
+    """Epoch seconds -> epoch ms on the nodes' clock, 0 for "not set" (DSS uses 0 for a run that has not ended)."""
+    return int(round(shown(t) * 1000)) if t else 0
 
 
 class IdMaker:

@@ -78,7 +78,8 @@ class Deployer:
             return self.deployments[deployment_id]
 
     def set_update_behaviour(self, deployment_id: str, **behaviour: Any) -> UpdateBehaviour:
-        """duration, result (SUCCESS|WARNING|ERROR), health, health_by_bundle, node_down_for, failure_mode."""
+        """duration, result (SUCCESS|WARNING|ERROR), health, health_by_bundle, node_down_for, failure_mode,
+        report_key."""
         dep = self.deployment(deployment_id)
         with self.lock:
             dep.behaviour = UpdateBehaviour(**behaviour)
@@ -163,6 +164,7 @@ class Deployer:
             pending = PendingUpdate(dep.id, dep.settings_bundle_id, now, now + dep.behaviour.duration,
                                     dep.behaviour, requester, lock=self.lock)
             dep.pending = pending
+            dep.started_updates.append(dep.settings_bundle_id)
             return self.design.futures.add(pending, requester)
 
     def settle(self) -> None:

@@ -25,6 +25,7 @@ class UpdateBehaviour:
     health_by_bundle: Mapping[str, str] = field(default_factory=dict)
     node_down_for: float = 0.0
     failure_mode: str = futures.REPORT
+    report_key: str = "status"  # the key of the update report's outcome: "status" or "maxSeverity"
 
     def __post_init__(self) -> None:
         if self.result not in UPDATE_RESULTS:
@@ -113,7 +114,7 @@ class PendingUpdate:
 
     def result(self) -> Any:
         status = "ERROR" if self.aborted else (self.record.status if self.record else "UNKNOWN")
-        return shapes.update_report(status, self.messages)
+        return shapes.update_report(status, self.messages, self.behaviour.report_key)
 
     def abort(self, now: float) -> bool:
         with self.lock:
@@ -137,6 +138,7 @@ class Deployment:
     health_messages: List[Dict[str, Any]] = field(default_factory=list)
     updates: List[UpdateRecord] = field(default_factory=list)
     pending: Optional[PendingUpdate] = None
+    started_updates: List[str] = field(default_factory=list)  # the bundle of every update started, in order
     behaviour: UpdateBehaviour = field(default_factory=UpdateBehaviour)
     extra_settings: Dict[str, Any] = field(default_factory=dict)
 

@@ -1,7 +1,21 @@
-"""Fault injection: the next N matching requests fail in a chosen way."""
+"""Fault injection: the next N matching requests fail in a chosen way, before or after DSS does the work.
+
+Kinds (the arguments of `Faults.add`):
+- `status`: answer this status instead of doing the work; a 5xx is a proxy's HTML page, a 4xx a DSS JSON error.
+  `dss_body=True` answers a DSS JSON error for a 5xx too (DSS itself failed). `retry_after` adds that header.
+- `after=True` with `status`: do the work, then answer the fault status (a proxy that lost DSS's answer).
+- `drop=True`: close the connection without an answer, before the work.
+- `drop_after=True`: do the work, then close the connection without an answer.
+- `cut=True`: do the work, then send the start of DSS's answer and close the connection (a cut-off body).
+- `delay`: sleep before the work (then fail, or with `status=0` answer normally: a slow request).
+- `delay_after`: do the work, then sleep before answering (an answer slower than the client's read timeout).
+`skip` lets that many matching requests through before the fault applies; `path_equals` matches a whole path,
+`path_regex` a whole path against a regular expression.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import List, Optional
@@ -18,9 +32,25 @@ class Fault:
     retry_after: Optional[float] = None
     body: Optional[str] = None
     drop_after: bool = False
+    after: bool = False
+    cut: bool = False
+    delay_after: float = 0.0
+    dss_body: bool = False
+    skip: int = 0
+    path_equals: Optional[str] = None
+    path_regex: Optional[str] = None
     used: int = 0
 
+    @property
+    def after_work(self) -> bool:
+        """Whether DSS does the request's work before the fault shows."""
+        return self.after or self.drop_after or self.cut or self.delay_after > 0
+
     def matches(self, method: str, path: str) -> bool:
+        if self.path_equals is not None and path.rstrip("/") != self.path_equals.rstrip("/"):
+            return False
+        if self.path_regex is not None and not re.fullmatch(self.path_regex, path.rstrip("/")):
+            return False
         return self.times > 0 and self.path_contains in path and (self.method is None or self.method == method)
 
 
@@ -33,12 +63,12 @@ class Faults:
 
     def add(self, path_contains: str = "", method: Optional[str] = None, status: int = 502, times: int = 1,
             delay: float = 0.0, drop: bool = False, retry_after: Optional[float] = None,
-            body: Optional[str] = None, drop_after: bool = False) -> Fault:
-        """`drop=True` closes the connection without an answer; `drop_after=True` does the request's work first,
-        then closes the connection without an answer (the action happened, the caller cannot know); `delay`
-        sleeps first (then fails, or with `status=0` answers normally: a slow answer)."""
+            body: Optional[str] = None, drop_after: bool = False, after: bool = False, cut: bool = False,
+            delay_after: float = 0.0, dss_body: bool = False, skip: int = 0,
+            path_equals: Optional[str] = None, path_regex: Optional[str] = None) -> Fault:
+        """See the module docstring for the kinds."""
         fault = Fault(path_contains, method.upper() if method else None, status, times, delay, drop, retry_after,
-                      body, drop_after)
+                      body, drop_after, after, cut, delay_after, dss_body, skip, path_equals, path_regex)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -47,6 +77,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     fault.used += 1
                     return fault

@@ -16,7 +16,8 @@ from . import clock, errors, shapes
 REPORT = "report"  # hasResult true, the result says ERROR  (default)
 HTTP_ERROR = "http_error"  # GET /futures/{id} answers a DSS error once the task failed
 DEAD = "dead"  # hasResult false and alive false, forever
-FAILURE_MODES = (REPORT, HTTP_ERROR, DEAD)
+LOST = "lost"  # once the task is done, failed or not, the future answers `unknown: true` (DSS lost track of it)
+FAILURE_MODES = (REPORT, HTTP_ERROR, DEAD, LOST)
 
 
 class Task(Protocol):
@@ -45,6 +46,8 @@ class SimFuture:
         failed = done and self.task.failed()
         if failed and self.task.failure_mode == HTTP_ERROR:
             raise errors.DSSError(500, errors.UNKNOWN_ERROR, "%s failed: %s" % (self.task.name, self.task.result()))
+        if done and self.task.failure_mode == LOST:
+            return shapes.lost_future(self.job_id)
         return shapes.future_state(self.job_id, self.task.name, self.task.start, now, done,
                                    self.task.result() if done else None,
                                    failed and self.task.failure_mode == DEAD, self.aborted)

@@ -42,6 +42,8 @@ class Node:
         self.projects: Dict[str, SimProject] = {}
         self.trigger_latency = 0.0  # seconds between a trigger fire and the run it starts
         self.dss_url_configured = True  # [I] False: no dssURL / scenarioRunURL in scenario variables (§8)
+        # [U] None: JUnit timestamps in UTC with a "Z"; hours: the server's local time at that offset, with no zone.
+        self.junit_utc_offset: Optional[float] = None
         self.admin_key = self.auth.new_key("admin")
         self.deployer: Any = None  # set on a design node by the Simulator
         self._sync_hooks: List[Callable[[], None]] = []

@@ -43,10 +43,11 @@ def _properties(parent: ET.Element, **props: Optional[str]) -> None:
             ET.SubElement(node, "property", name=key, value=value)
 
 
-def _scenario_case(suite: ET.Element, project_key: str, run: Run, now: float) -> Tuple[int, int]:
+def _scenario_case(suite: ET.Element, project_key: str, run: Run, now: float,
+                   zone: Optional[float]) -> Tuple[int, int]:
     # [U] A per-case timestamp (the run's start) is what lets a gate tell fresh results from stale ones.
     case = ET.SubElement(suite, "testcase", name=run.scenario_id, classname="%s.%s" % (project_key, run.scenario_id),
-                         time=_seconds(run.start, run.end_at(now)), timestamp=clock_iso(run.start))
+                         time=_seconds(run.start, run.end_at(now)), timestamp=clock_iso(run.start, zone))
     _properties(case, runId=run.run_id, outcome=run.outcome_at(now) or "RUNNING")
     return _mark(case, run.outcome_at(now), "Scenario %s (run %s)" % (run.scenario_id, run.run_id))
 
@@ -70,26 +71,26 @@ def _finish(root: ET.Element, suite: ET.Element, counts: List[Tuple[int, int]], 
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-def run_report(project_key: str, run: Run, now: float) -> str:
+def run_report(project_key: str, run: Run, now: float, zone: Optional[float] = None) -> str:
     """One testsuite for the run: a testcase per step run, or one for the scenario when it has no steps."""
     root = ET.Element("testsuites", name=project_key)
     suite = ET.SubElement(root, "testsuite", name="%s.%s" % (project_key, run.scenario_id),
-                          timestamp=clock_iso(run.start))
+                          timestamp=clock_iso(run.start, zone))
     _properties(suite, projectKey=project_key, scenarioId=run.scenario_id, runId=run.run_id, bundleId=run.bundle_id)
     if run.step_runs:
         counts = [_step_case(suite, project_key, run, s) for s in run.step_runs]
     else:
-        counts = [_scenario_case(suite, project_key, run, now)]
+        counts = [_scenario_case(suite, project_key, run, now, zone)]
     return _finish(root, suite, counts, (run.end_at(now) or now) - run.start)
 
 
 def last_runs_report(project_key: str, pairs: Sequence[Tuple[SimScenario, Run]], bundle_id: Optional[str],
-                     now: float) -> str:
+                     now: float, zone: Optional[float] = None) -> str:
     """One testsuite with a testcase per test scenario's last finished run (for that bundle)."""
     root = ET.Element("testsuites", name=project_key)
-    suite = ET.SubElement(root, "testsuite", name=project_key, timestamp=clock_iso(now))
+    suite = ET.SubElement(root, "testsuite", name=project_key, timestamp=clock_iso(now, zone))
     _properties(suite, projectKey=project_key, bundleId=bundle_id)
-    counts = [_scenario_case(suite, project_key, run, now) for _sc, run in pairs]
+    counts = [_scenario_case(suite, project_key, run, now, zone) for _sc, run in pairs]
     total = sum((run.end_at(now) or now) - run.start for _sc, run in pairs)
     return _finish(root, suite, counts, total)
 
@@ -109,5 +110,9 @@ def last_runs_html(project_key: str, pairs: Sequence[Tuple[SimScenario, Run]], b
     )
 
 
-def clock_iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)
+def clock_iso(t: float, utc_offset_hours: Optional[float] = None) -> str:
+    """ISO 8601 in UTC with a "Z"; with `utc_offset_hours`, the server's local time at that offset with no zone."""
+    # The same milliseconds as `clock.to_ms`, so that a report time and an epoch time of one instant agree.
+    ms = clock.to_ms(t) + int(round((utc_offset_hours or 0) * 3600 * 1000))
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
+    return text + ("Z" if utc_offset_hours is None else "")

@@ -207,6 +207,11 @@ def future_state(job_id: str, name: str, start: float, now: float, done: bool, r
     return state
 
 
+def lost_future(job_id: str) -> Dict[str, Any]:
+    # [I] DSS 9's FutureWatcher treats `unknown` as the end of a future whose task DSS no longer knows.
+    return {"jobId": job_id, "hasResult": False, "alive": False, "unknown": True}
+
+
 # ----------------------------------------------------------------------------------------------- deployer
 def infra_basic_info(infra: Any) -> Dict[str, Any]:
     return {"id": infra.id, "stage": infra.stage, "type": infra.type}  # [U] type SINGLE_NODE / MULTI_NODE
@@ -277,9 +282,10 @@ def update_full(update: Any) -> Dict[str, Any]:
     return body
 
 
-def update_report(status: str, messages: List[Dict[str, Any]]) -> Dict[str, Any]:
-    # [I] the result of the update future: like the `deployment_report` a post-deployment hook receives.
-    return {"status": status, "messages": messages}
+def update_report(status: str, messages: List[Dict[str, Any]], key: str = "status") -> Dict[str, Any]:
+    # [I] the result of the update future: like the `deployment_report` a post-deployment hook receives
+    # (`status`), or like the step results DSS 9's Deployer UI reads (`maxSeverity`).
+    return {key: status, "messages": messages}
 
 
 def infra_light(infra: Any, deployments: Iterable[Any]) -> Dict[str, Any]:

@@ -92,6 +92,21 @@ def _json_response(status: int, body: Any, headers: Optional[Dict[str, str]] = N
     return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
 
 
+def _cut(response: Response, environ: Dict[str, Any]) -> Response:
+    """The start of `response`, under its full Content-Length, then the connection closes: a cut-off body."""
+    body = response.get_data()
+    sock = environ.get("werkzeug.socket")
+
+    def start_then_close() -> Any:
+        yield body[: len(body) // 2]
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+
+    cut = Response(start_then_close(), status=response.status_code, headers=dict(response.headers))
+    cut.headers["Content-Length"] = str(max(1, len(body)))
+    return cut
+
+
 class DroppedConnection(ConnectionAbortedError):
     """Raised after closing the socket: Werkzeug treats a ConnectionError as a dropped connection."""
 
@@ -121,19 +136,29 @@ class App:
 
     def _answer(self, request: Request, environ: Dict[str, Any], user: List[Optional[str]]) -> Response:
         fault = self.node.faults.take(request.method, request.path)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.drop_after:
-                self.node.sync()
-                self._dispatch(request, user)
-            if fault.drop or fault.drop_after:
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
-                raise DroppedConnection("simulated dropped connection")
+        if fault is None:
+            return self._work(request, user)
+        if fault.delay:
+            time.sleep(fault.delay)
+        if not fault.after_work:
+            if fault.drop:
+                self._drop(environ)
             if fault.status:
-                return self._fault_response(fault.status, fault.body, fault.retry_after)
+                return self._fault_response(fault.status, fault.body, fault.retry_after, fault.dss_body)
+            return self._work(request, user)
+        response = self._work(request, user)
+        if fault.delay_after:
+            time.sleep(fault.delay_after)
+        if fault.drop_after:
+            self._drop(environ)
+        if fault.cut:
+            return _cut(response, environ)
+        if fault.status:
+            return self._fault_response(fault.status, fault.body, fault.retry_after, fault.dss_body)
+        return response
+
+    def _work(self, request: Request, user: List[Optional[str]]) -> Response:
+        """What DSS answers, the request's work done."""
         self.node.sync()
         down_for = self.node.down_remaining()
         if down_for > 0:
@@ -145,10 +170,21 @@ class App:
             return _json_response(exc.status, exc.body())
 
     @staticmethod
-    def _fault_response(status: int, body: Optional[str], retry_after: Optional[float]) -> Response:
+    def _drop(environ: Dict[str, Any]) -> None:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        raise DroppedConnection("simulated dropped connection")
+
+    @staticmethod
+    def _fault_response(status: int, body: Optional[str], retry_after: Optional[float],
+                        dss_body: bool = False) -> Response:
         headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
         if body is not None:
             return Response(body, status=status, headers=headers)
+        if status >= 500 and dss_body:
+            err = errors.DSSError(status, errors.UNKNOWN_ERROR, "Simulated internal error %d" % status)
+            return _json_response(status, err.body(), headers)
         if status >= 500:
             return Response(shapes.gateway_error_html(status), status=status, mimetype="text/html", headers=headers)
         err = errors.DSSError(status, errors.UNAUTHORIZED if status in (401, 403) else errors.NOT_FOUND,
@@ -185,7 +221,10 @@ class App:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No per-request lines on stderr; the request log is the record."""
+    """No per-request lines on stderr; the request log is the record. The Date header follows the nodes' clock."""
+
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        return super().date_time_string(clock.shown(clock.now() if timestamp is None else timestamp))
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass

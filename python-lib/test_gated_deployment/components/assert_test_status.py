@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..dss.deployments import read_deployment
+from ..dss.deployments import read_deployment, running_bundle
 from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
@@ -125,15 +125,16 @@ def _deployment_verdict(context, settings: AssertSettings) -> Verdict:
     if settings.automation_nodes:
         connected = connect_deployment_nodes(info, list(settings.automation_nodes), context.node_client)
         node_clients = {c.node.node_id: c.client for c in connected}
-    return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, node_clients, where)
+    return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, node_clients, where,
+                                 context.stop)
 
 
 def _bundle_to_check(settings: AssertSettings, info, deployer, where: str) -> str:
     if settings.bundle_mode == BUNDLE_EXPLICIT:
         return settings.bundle_id
     if settings.bundle_mode == BUNDLE_FROM_DEPLOYMENT:
-        return read_deployment(deployer, settings.bundle_deployment_id, where).bundle_id
-    return info.running_bundle_id
+        return running_bundle(read_deployment(deployer, settings.bundle_deployment_id, where))
+    return running_bundle(info)
 
 
 def _project_verdict(context, settings: AssertSettings) -> Verdict:
@@ -142,4 +143,4 @@ def _project_verdict(context, settings: AssertSettings) -> Verdict:
                             "pick a deployment as the source, or give the bundle id." % F_BUNDLE_MODE.describe())
     project_key = settings.project_key or context.project_key
     return check_project_gate(context.local_client(), project_key, settings.bundle_id, settings.policy,
-                              settings.recheck)
+                              settings.recheck, stop=context.stop)

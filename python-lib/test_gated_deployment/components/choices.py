@@ -11,7 +11,7 @@ from .fields import F_DEPLOYER
 log = logging.getLogger(__name__)
 
 # A form must answer fast: fail quickly rather than retry for a minute.
-FORM_POLICY = TransportPolicy(connect_timeout=5.0, read_timeout=15.0, retries=1)
+FORM_POLICY = TransportPolicy(connect_timeout=5.0, read_timeout=15.0, budget=2.0)
 
 
 def deployment_choices(config: Dict[str, Any], local_client_factory) -> List[Dict[str, str]]:

@@ -1,6 +1,6 @@
 """What a component's logic may use, in a step or a macro: its settings, variables, DSS clients and folders.
 
-Also what both runtimes set up: logging with secrets masked, and SIGTERM raised as StepInterrupted.
+Also what both runtimes set up: logging with secrets masked.
 The internal `dataiku` package is passed in by the step or macro script, so nothing here imports it.
 """
 
@@ -9,8 +9,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
+from ..dss.interrupts import StopSignal
 from ..dss.transport import DSSClient, TransportPolicy, adopt_policy, connect_node
-from ..errors import StepInterrupted
 from ..redaction import RedactingFilter, Redactor
 from ..settings import ConfigReader, Field, NodeSettings, read_node_preset
 
@@ -24,16 +24,17 @@ class ComponentContext:
     project_key: str
     redactor: Redactor
     policy: TransportPolicy
+    stop: StopSignal   # set when DSS aborts the step or macro
     _local_client_factory: Callable[[], DSSClient]
     _set_variables: Callable[..., None]
     _folder_factory: Callable[[str], Any]
 
     def local_client(self) -> DSSClient:
         """A client on this node, as the scenario's run-as user."""
-        return adopt_policy(self._local_client_factory(), self.policy)
+        return adopt_policy(self._local_client_factory(), self.policy, self.stop)
 
     def node_client(self, node: NodeSettings) -> DSSClient:
-        return connect_node(node, self.policy)
+        return connect_node(node, self.policy, self.stop)
 
     def node_preset(self, field: Field) -> Optional[NodeSettings]:
         node = read_node_preset(self.reader.raw(field), field)
@@ -69,7 +70,3 @@ def configure_logging(redactor: Redactor):
     root.setLevel(logging.INFO)
     # The HTTP stack logs URLs and retries at DEBUG/WARNING; keep it quiet but visible when it retries.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
-
-
-def raise_interrupted(signum, frame):
-    raise StepInterrupted()

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..dss.deployments import published_bundles, read_deployment
+from ..dss.deployments import published_bundles, read_deployment, running_bundle
 from ..errors import PluginError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
@@ -86,7 +86,7 @@ def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:
                               "with 'Publish on Deployer')." % (info.published_project_key, where))
         return available[-1]
     if settings.bundle_source == SOURCE_DEPLOYMENT:
-        bundle_id = read_deployment(deployer, settings.source_deployment_id, where).bundle_id
+        bundle_id = running_bundle(read_deployment(deployer, settings.source_deployment_id, where))
     else:
         bundle_id = settings.bundle_id
     if bundle_id not in available:
@@ -104,7 +104,7 @@ def deploy_bundle(context):
     bundle_id = resolve_bundle(settings, deployer, info, where)
     record = Promotion.start(info, bundle_id)
     try:
-        promote(deployer, info, record, settings.promotion_options(), where, context.node_client)
+        promote(deployer, info, record, settings.promotion_options(), where, context.node_client, context.stop)
     finally:
         # Set even when a DSS error interrupts the promotion, so that later steps see how far it got.
         context.set_variables(record.variables(settings.variable_prefix))

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from ..dss.deployments import deployment_ids, read_deployment, read_health
+from ..dss.deployments import deployment_ids, read_deployment, read_health, running_bundle
 from ..gate.check import check_deployment_gate
 from ..gate.verdict import GatePolicy, Verdict
 from ..reports.pages import render
@@ -58,10 +58,10 @@ def _row(deployer, deployment_id: str, where: str) -> DeploymentRow:
     row = DeploymentRow(deployment_id=deployment_id)
     try:
         info = read_deployment(deployer, deployment_id, where)
-        row.infra_id, row.stage, row.bundle_id = info.infra_id, info.stage or "", info.running_bundle_id
+        row.infra_id, row.stage, row.bundle_id = info.infra_id, info.stage or "", info.running_bundle_id or "?"
         health = read_health(deployer, deployment_id, where)
         row.health, row.health_messages = health.status, health.messages
-        row.verdict = check_deployment_gate(deployer, info, info.running_bundle_id, GatePolicy(), where=where)
+        row.verdict = check_deployment_gate(deployer, info, running_bundle(info), GatePolicy(), where=where)
     except Exception as error:  # noqa: BLE001 - one deployment DSS cannot describe must not hide the others
         row.error = describe_failure(error, "macro")
         log.warning("Deployment %s: %s", deployment_id, row.error)

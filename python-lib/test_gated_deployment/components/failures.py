@@ -2,9 +2,7 @@
 
 import logging
 
-import requests
-
-from ..dss.answers import DSSCallError, describe_call_error
+from ..dss.answers import DSSCallError, Kind, classify, describe_call_error, describe_unanswered
 from ..errors import PluginError, StepInterrupted
 
 log = logging.getLogger("test_gated_deployment")
@@ -17,15 +15,14 @@ def describe_failure(error: BaseException, component: str) -> str:
     if isinstance(error, StepInterrupted):
         return ("The %s was aborted. Every test run and update it had started was aborted too (see the log above)."
                 % component)
-    if isinstance(error, requests.RequestException):
-        return ("DSS could not be reached (%s), even after retrying within the retry budget. Check that the node is "
-                "up and reachable, or raise 'Retry budget per call', then run the %s again." % (error, component))
-    if isinstance(error, DSSCallError):
-        permanent = describe_call_error(error, "A call to DSS (%s %s)" % (error.method, error.path), "DSS")
-        if permanent:
-            return permanent
-        return "DSS answered %s to %s %s. Run the %s again; if it persists, check the node's logs." % (
-            error, error.method, error.path, component)
+    kind = classify(error)
+    if kind is not None:
+        what = "A call to DSS"
+        if isinstance(error, DSSCallError):
+            what += " (%s %s)" % (error.method, error.path)
+        if kind is Kind.REFUSED:
+            return describe_call_error(error, what, "DSS")
+        return describe_unanswered(error, what, "DSS")
     log.error("Unexpected error", exc_info=(type(error), error, error.__traceback__))
     return ("Unexpected error: %s: %s. The log above has the details; please report it if it persists."
             % (type(error).__name__, error))

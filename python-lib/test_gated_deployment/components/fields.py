@@ -39,7 +39,7 @@ F_ROLLBACK = Field("rollback", "Roll back on failure")
 
 def read_transport_policy(reader: ConfigReader) -> TransportPolicy:
     """The transport policy set in a component's advanced settings (the same two fields on every component)."""
-    return TransportPolicy.within(
+    return TransportPolicy(
         read_timeout=float(reader.integer(F_HTTP_TIMEOUT, default=60, minimum=1, maximum=3600)),
         budget=float(reader.integer(F_RETRY_BUDGET, default=60, minimum=0, maximum=3600)),
     )
@@ -103,4 +103,5 @@ def read_update_options(reader: ConfigReader) -> UpdateOptions:
         timeout=float(reader.integer(F_UPDATE_TIMEOUT, default=1800, minimum=1, maximum=MAX_SECONDS)),
         wait_if_running=reader.choice(F_IF_UPDATING, ["wait", "fail"], "wait") == "wait",
         reachable_window=float(reader.integer(F_REACHABLE, default=0, minimum=0, maximum=3600)),
+        retry_budget=read_transport_policy(reader).budget,
     )

@@ -5,15 +5,14 @@ only a scenario has: a macro runs outside any scenario run, so it has no scenari
 Like `step_runtime`, this module imports nothing from DSS: each runnable.py passes `dataiku.api_client` in.
 """
 
-import signal
-import threading
 from typing import Any, Callable, Dict, Optional
 
+from ..dss.interrupts import StopSignal
 from ..dss.transport import DSSClient
 from ..errors import StepInterrupted
 from ..redaction import Redactor
 from ..settings import ConfigReader, secrets_in
-from .context import ComponentContext, configure_logging, raise_interrupted
+from .context import ComponentContext, configure_logging
 from .failures import describe_failure
 from .fields import read_transport_policy
 
@@ -38,9 +37,9 @@ class MacroRuntime:
         self._local_client_factory = local_client_factory
         self._context: Optional[ComponentContext] = None
         configure_logging(self.redactor)
-        if threading.current_thread() is threading.main_thread():
-            # [I] Aborting a macro stops its process; SIGTERM lets the test runner abort the runs it started.
-            signal.signal(signal.SIGTERM, raise_interrupted)
+        # [I] Aborting a macro stops its process; SIGTERM lets the test runner abort the runs it started.
+        self.stop = StopSignal()
+        self.stop.install()
 
     def _build_context(self) -> ComponentContext:
         if self._context is None:
@@ -51,6 +50,7 @@ class MacroRuntime:
                 project_key=self.project_key,
                 redactor=self.redactor,
                 policy=read_transport_policy(reader),
+                stop=self.stop,
                 _local_client_factory=self._local_client_factory,
                 _set_variables=_outside_scenario,
                 _folder_factory=_outside_scenario,

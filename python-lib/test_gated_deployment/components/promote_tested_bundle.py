@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..dss.deployments import read_deployment, read_health
+from ..dss.deployments import read_deployment, read_health, running_bundle
 from ..errors import PluginError, SettingsError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import GateSpec, Promotion, PromotionOptions, check_gate, promote, same_published_project
@@ -74,19 +74,19 @@ def promote_tested_bundle(context) -> str:
     qa = read_deployment(deployer, settings.qa_deployment_id, where)
     prod = read_deployment(deployer, settings.prod_deployment_id, where)
     same_published_project(qa, prod)
-    if qa.running_bundle_id != qa.bundle_id:
+    if running_bundle(qa) != qa.bundle_id:
         raise PluginError(
             "%s is set to bundle %s but runs bundle %s (out of sync), so which bundle QA tested is unclear. Update "
             "or roll back %s first." % (qa.subject, qa.bundle_id, qa.running_bundle_id, qa.subject))
     gate = GateSpec(qa.deployment_id, settings.policy, settings.qa_nodes)
     record = Promotion.start(prod, qa.bundle_id)
     if settings.dry_run:
-        record.verdict = check_gate(deployer, gate, qa.bundle_id, where, context.node_client, prod)
+        record.verdict = check_gate(deployer, gate, qa.bundle_id, where, context.node_client, prod, context.stop)
         in_place = is_in_place(deployer, prod, qa.bundle_id, where)
         record.outcome, record.message = DRY_RUN, _dry_run_story(record, gate.policy, settings.rollback, in_place)
     else:
         options = PromotionOptions(gate=gate, update=settings.update, rollback=settings.rollback)
-        promote(deployer, prod, record, options, where, context.node_client)
+        promote(deployer, prod, record, options, where, context.node_client, context.stop)
     log.info(record.message)
     after = read_deployment(deployer, prod.deployment_id, where)
     health = read_health(deployer, prod.deployment_id, where)

@@ -1,13 +1,14 @@
 """The "Run test scenarios" step: target resolution, the run, and what the step reports."""
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import replace
 
 from ..dss.deployments import read_deployment
+from ..dss.interrupts import StopSignal
 from ..dss.nodes import connect_deployment_nodes
 from ..dss.scenarios import read_scenarios
-from ..errors import PluginError
+from ..errors import PluginError, StepInterrupted
 from ..reports.pages import save_reports
 from ..testing.discovery import Selection, Target, discover, find_caller
 from ..testing.results import RunSummary
@@ -27,13 +28,18 @@ def run_test_scenarios(context) -> RunSummary:
     if settings.deployment is None:
         project_key = settings.project_key or context.project_key
         if caller is None:
-            log.info("DSS did not say which scenario runs this step (no scenarioRunURL variable): test scenarios "
-                     "running right now are left out, in case one of them is this scenario.")
+            log.info("DSS did not say which scenario runs this step (no scenarioRunURL variable, and no earlier step "
+                     "result): test scenarios running right now are left out, in case one of them is this scenario.")
+        else:
+            log.info("This step runs in scenario %s of project %s (from the %s variable).", caller.scenario_id,
+                     caller.project_key, caller.source)
         targets.append(_project_target(context.local_client(), project_key, where, settings, caller, True))
         where = "project %s on this node" % project_key
     else:
         targets, node_counts, where = _deployment_targets(context, settings, caller)
-    summary = TestRunner(targets, settings.options).run() if any(t.scenarios for t in targets) else RunSummary([])
+    options = replace(settings.options, poll_budget=context.policy.budget)
+    summary = TestRunner(targets, options, stop=context.stop).run() if any(t.scenarios for t in targets) \
+        else RunSummary([])
     summary.fail_on_warning = settings.options.fail_on_warning
     summary.node_counts = node_counts
     context.set_variables(summary.variables(settings.variable_prefix))
@@ -70,16 +76,17 @@ def _deployment_targets(context, settings: RunTestsSettings, caller):
     if target.node_access == ACCESS_DEPLOYER:
         if settings.selection != Selection():
             log.warning("Through the Deployer, DSS runs every test scenario: the selection settings are ignored.")
-        stop = threading.Event()
         try:
             counts = _run_nodes_in_parallel(
-                [lambda n=n: run_through_deployer(deployer, info, n, target.quiet_period,
-                                                  settings.options.deadline or settings.options.scenario_timeout,
-                                                  stop)
-                 for n in info.nodes])
-        finally:
-            # On an abort, the threads still polling the Deployer stop at their next poll.
-            stop.set()
+                [lambda stop, n=n: run_through_deployer(deployer, info, n, target.quiet_period,
+                                                        settings.options.deadline or settings.options.scenario_timeout,
+                                                        stop)
+                 for n in info.nodes], context.stop)
+        except StepInterrupted:
+            log.warning("The Deployer gives no run ids, so the step cannot abort the test runs it asked for: abort the "
+                        "test scenarios of project %s on the Automation node(s) of %s by hand if they still run.",
+                        info.deployed_project_key, info.subject)
+            raise
         return [], counts, where
     connected = connect_deployment_nodes(info, list(target.automation_nodes), context.node_client)
     targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False)
@@ -87,15 +94,26 @@ def _deployment_targets(context, settings: RunTestsSettings, caller):
     return targets, [], where
 
 
-def _run_nodes_in_parallel(calls):
-    """Runs one blocking call per node at the same time; results in node order."""
-    if len(calls) == 1:
-        return [calls[0]()]
+def _run_nodes_in_parallel(calls, step_stop: StopSignal):
+    """Runs one blocking call per node at the same time; results in node order.
+
+    Each call gets a stop flag, set when the step is aborted or another call fails; the step goes on only once
+    every call has returned, so no request it sent is left in flight.
+    """
+    stop = StopSignal()
     pool = ThreadPoolExecutor(max_workers=len(calls))
     try:
-        return [f.result() for f in [pool.submit(call) for call in calls]]
+        futures = [pool.submit(call, stop) for call in calls]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            if step_stop.requested or any(f.exception() is not None for f in done):
+                stop.request()
+        step_stop.check()
+        return [f.result() for f in futures]
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop.request()
+        pool.shutdown(wait=True)
 
 
 def _save_reports(context, folder_id: str, summary: RunSummary, where: str):

@@ -6,7 +6,7 @@ A failing test is a result to report, not a macro failure.
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, List, Optional
 
 from ..dss.scenarios import read_scenarios
@@ -62,7 +62,8 @@ def run_tests_now(context, plan: TestPlan, progress_callback: Callable[[int], No
             progress_callback(done)
 
     if plan.target.scenarios:
-        summary = TestRunner([plan.target], plan.settings.options, on_progress=on_progress).run()
+        options = replace(plan.settings.options, poll_budget=context.policy.budget)
+        summary = TestRunner([plan.target], options, on_progress=on_progress, stop=context.stop).run()
     else:
         summary = RunSummary([], fail_on_warning=plan.settings.options.fail_on_warning)
     log.info(summary.headline())

@@ -4,15 +4,15 @@ The internal `dataiku` package is passed in by the step script, so this module i
 be tested anywhere.
 """
 
-import signal
 import sys
 from typing import Any, Callable, Dict
 
+from ..dss.interrupts import StopSignal
 from ..dss.transport import DSSClient
 from ..errors import StepInterrupted
 from ..redaction import Redactor
 from ..settings import ConfigReader, merge_step_config, secrets_in
-from .context import ComponentContext, configure_logging, raise_interrupted
+from .context import ComponentContext, configure_logging
 from .failures import describe_failure
 from .fields import read_transport_policy
 
@@ -28,7 +28,8 @@ def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, A
     config = merge_step_config(step_config, plugin_config)
     redactor = Redactor(secrets_in(config))
     configure_logging(redactor)
-    signal.signal(signal.SIGTERM, raise_interrupted)
+    stop = StopSignal()
+    stop.install()
     try:
         variables = dict(scenario.get_all_variables() or {})
         reader = ConfigReader(config, variables)
@@ -38,6 +39,7 @@ def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, A
             project_key=project_key,
             redactor=redactor,
             policy=read_transport_policy(reader),
+            stop=stop,
             _local_client_factory=local_client_factory,
             _set_variables=scenario.set_scenario_variables,
             _folder_factory=folder_factory,

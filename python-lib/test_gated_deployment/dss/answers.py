@@ -1,7 +1,20 @@
-"""What DSS answered: the error type every DSS call raises, and the sentence a permanent error becomes."""
+"""What DSS answered, and what it means: the one classifier of every DSS answer and failure.
 
+- REFUSED: DSS answered with an error of its own (a JSON body with `errorType`, or a page saying the endpoint does
+  not exist). Nothing was done and asking again changes nothing: fail now, naming the object.
+- NOT_DONE: the request did not reach DSS (the connection could not be made), or DSS asked to come back later
+  (429). Nothing was done: sending it again is safe.
+- UNKNOWN: DSS may have done it: a proxy's 5xx page, a connection dropped or timed out after the request was sent, a
+  cut-off or unreadable body. A read is simply sent again; an action must look before deciding whether to send it
+  again (act, then reconcile).
+"""
+
+import enum
+import json
 from typing import Optional
 
+import requests
+import urllib3.exceptions
 from dataikuapi.utils import DataikuException
 
 from ..errors import PluginError
@@ -10,19 +23,24 @@ from ..errors import PluginError
 ClientError = DataikuException
 
 
+class Kind(enum.Enum):
+    REFUSED = "refused"
+    NOT_DONE = "not done"
+    UNKNOWN = "unknown"
+
+
 class DSSCallError(DataikuException):
-    """An HTTP error answered by DSS, with its status code kept for classification.
+    """An HTTP error status, with what came with it: DSS's own error (`from_dss`) or another page (a proxy's)."""
 
-    It subclasses the client's own DataikuException so that dataikuapi code that catches that still works.
-    """
-
-    def __init__(self, status, error_type, message, method, path):
+    def __init__(self, status, error_type, message, method, path, from_dss=False, retry_after=None):
         super().__init__("%s: %s" % (error_type, message))
         self.status = status
         self.error_type = error_type
         self.detail = message
         self.method = method
         self.path = path
+        self.from_dss = from_dss
+        self.retry_after = retry_after
 
     @property
     def is_not_found(self):
@@ -33,10 +51,64 @@ class DSSCallError(DataikuException):
         return self.status in (401, 403)
 
 
-def describe_call_error(error: Exception, what: str, node_label: str) -> Optional[str]:
-    """A user-facing sentence for a permanent DSS error about `what` on `node_label`, or None if transient."""
-    if not isinstance(error, DSSCallError):
+class GarbledAnswer(requests.RequestException):
+    """A success status whose body cannot be read: cut off, not the JSON it says it is, or a proxy's HTML page."""
+
+    def __init__(self, method: str, path: str, why: str):
+        super().__init__("%s %s: DSS's answer is unreadable (%s)" % (method, path, why))
+        self.method = method
+        self.path = path
+        self.why = why
+
+
+_NEVER_CONNECTED = (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
+
+
+def _never_connected(error: BaseException) -> bool:
+    """Whether a connection error happened before any byte of the request was sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    seen = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _NEVER_CONNECTED):
+            return True
+        pending.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return False
+
+
+def classify(error: BaseException) -> Optional[Kind]:
+    """What a failed DSS call means, or None when the error is not about a DSS answer at all."""
+    if isinstance(error, DSSCallError):
+        if error.status == 429:
+            return Kind.NOT_DONE
+        if error.from_dss or error.status < 500:
+            return Kind.REFUSED
+        return Kind.UNKNOWN
+    if isinstance(error, requests.exceptions.SSLError):
+        return Kind.REFUSED
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return Kind.NOT_DONE if _never_connected(error) else Kind.UNKNOWN
+    if isinstance(error, (requests.RequestException, json.JSONDecodeError)):
+        # Cut-off bodies, content that does not decode, JSON that does not parse.
+        return Kind.UNKNOWN
+    return None
+
+
+def describe_call_error(error: BaseException, what: str, node_label: str) -> Optional[str]:
+    """A user-facing sentence for a REFUSED answer about `what` on `node_label`, or None for the other kinds."""
+    if classify(error) is not Kind.REFUSED:
         return None
+    if isinstance(error, requests.exceptions.SSLError):
+        return ("%s: the TLS connection to %s failed (%s). Check the node's certificate, or give its CA bundle in the "
+                "DSS node preset." % (what, node_label, error))
     if error.status == 401:
         return "%s: the API key was refused by %s (401). Check the key in the DSS node preset." % (what, node_label)
     if error.status == 403:
@@ -46,13 +118,31 @@ def describe_call_error(error: Exception, what: str, node_label: str) -> Optiona
         )
     if error.status == 404:
         return "%s: not found on %s (404: %s). Check the id." % (what, node_label, error.detail)
-    return None
+    return ("%s: %s refused it (HTTP %d, %s). Check the node's backend log for this error, then run it again."
+            % (what, node_label, error.status, error))
+
+
+def describe_unanswered(error: BaseException, what: str, node_label: str) -> str:
+    """A user-facing sentence for a call that still failed after the retry budget."""
+    if isinstance(error, (GarbledAnswer, json.JSONDecodeError)):
+        return ("%s: %s answered something that is not JSON (%s), even after retrying within the retry budget: a "
+                "proxy may be answering in its place. Check the URL and the proxy, then run it again."
+                % (what, node_label, getattr(error, "why", error)))
+    if isinstance(error, DSSCallError):
+        return ("%s: %s answered HTTP %d (%s), even after retrying within the retry budget. Check that the node is "
+                "up, or raise 'Retry budget per call', then run it again." % (what, node_label, error.status,
+                                                                            error.error_type))
+    return ("%s: %s could not be reached (%s), even after retrying within the retry budget. Check that the node is "
+            "up and reachable, or raise 'Retry budget per call', then run it again." % (what, node_label, error))
 
 
 def dss_call(what: str, where: str, call, *args, **kwargs):
-    """Runs a DSS call and turns a permanent DSS error into a message naming the object."""
+    """Runs a DSS call that the transport has already retried; any failure becomes a message naming the object."""
     try:
         return call(*args, **kwargs)
-    except DSSCallError as error:
-        message = describe_call_error(error, what, where)
-        raise PluginError(message or "%s failed on %s: %s" % (what, where, error)) from error
+    except (DSSCallError, requests.RequestException, json.JSONDecodeError) as error:
+        kind = classify(error)
+        if kind is None:
+            raise
+        message = describe_call_error(error, what, where) if kind is Kind.REFUSED else None
+        raise PluginError(message or describe_unanswered(error, what, where)) from error

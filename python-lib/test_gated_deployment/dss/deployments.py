@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from ..errors import PluginError
 from .answers import DSSCallError, dss_call
-from .futures import UpdateFuture
+from .futures import FutureState, UpdateFuture
 from .transport import DSSClient
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ class DeploymentInfo:
     deployed_project_key: str
     nodes: List[AutomationNode]
     stage: Optional[str] = None
-    # The bundle the nodes run, when DSS says so; `bundle_id` is the one the settings ask for. They differ after a
-    # failed update that was not rolled back.
+    # The bundle the nodes run; `bundle_id` is the one the settings ask for. They differ after a failed update that
+    # was not rolled back. "" when DSS does not say and the deployment is OUT_OF_SYNC: no bundle can be trusted.
     running_bundle_id: str = ""
 
     @property
@@ -64,15 +64,30 @@ def read_deployment(deployer: DSSClient, deployment_id: str, where: str = "the D
             "Deployer." % (deployment_id, where)
         )
     heavy = status.get_heavy() or {}
-    nodes = _automation_nodes(deployer, infra_id, heavy)
+    nodes = _automation_nodes(deployer, infra_id, heavy, deployment_id, where)
     stage = _infra_stage(deployer, infra_id, light)
-    running = _running_bundle(heavy) or bundle
-    if running != bundle:
+    running = _running_bundle(heavy)
+    if not running and str(heavy.get("health") or "") == "OUT_OF_SYNC":
+        log.warning("Deployment %s is OUT_OF_SYNC: its settings ask for bundle %s, and DSS does not say which bundle "
+                    "its Automation node(s) run.", deployment_id, bundle)
+    elif not running:
+        # [I] DSS does not say per node: a deployment that is not out of sync runs what its settings ask for.
+        running = bundle
+    elif running != bundle:
         log.warning("Deployment %s is set to bundle %s but its Automation node(s) run bundle %s (out of sync).",
                     deployment_id, bundle, running)
     return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
                           published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage,
                           running_bundle_id=running)
+
+
+def running_bundle(info: DeploymentInfo) -> str:
+    """The bundle the deployment's nodes run, refused when DSS does not say."""
+    if not info.running_bundle_id:
+        raise PluginError("%s is OUT_OF_SYNC, and DSS does not say which bundle its Automation node(s) run, so no "
+                          "bundle can be taken from it. Update it (or roll it back) in the Project Deployer, or give "
+                          "the bundle id." % info.subject)
+    return info.running_bundle_id
 
 
 def _running_bundle(heavy: Dict[str, Any]) -> str:
@@ -85,19 +100,22 @@ def _running_bundle(heavy: Dict[str, Any]) -> str:
     return bundles.pop() if len(bundles) == 1 else ""
 
 
-def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any]) -> List[AutomationNode]:
+def _automation_nodes(deployer, infra_id: str, heavy: Dict[str, Any], deployment_id: str,
+                      where: str) -> List[AutomationNode]:
     """The Automation nodes of a deployment's infrastructure.
 
     [U] The node list of a multi-node infrastructure is undocumented: read `automationNodes` from the
     infrastructure settings (readable by infrastructure admins) or `nodesStatus` from the deployment's heavy
     status. A single-node infrastructure has `automationNodeUrl` and needs no node id.
     """
-    raw = {}
     try:
-        raw = deployer.get_projectdeployer().get_infra(infra_id).get_settings().get_raw() or {}
-    except DSSCallError as error:
-        if not error.is_permission_denied and not error.is_not_found:
+        raw = dss_call("Reading infrastructure %s of deployment %s" % (infra_id, deployment_id), where,
+                       lambda: deployer.get_projectdeployer().get_infra(infra_id).get_settings().get_raw()) or {}
+    except PluginError as error:
+        cause = error.__cause__
+        if not (isinstance(cause, DSSCallError) and (cause.is_permission_denied or cause.is_not_found)):
             raise
+        raw = {}
     listed = raw.get("automationNodes") or heavy.get("nodesStatus") or []
     nodes = []
     for entry in listed:
@@ -207,16 +225,67 @@ def read_health(deployer: DSSClient, deployment_id: str, where: str) -> Health:
     return Health(str(heavy.get("health") or "UNKNOWN"), [m for m in messages if m])
 
 
-def last_update_end_ms(deployer: DSSClient, deployment_id: str) -> Optional[int]:
-    """When the deployment's last update ended (DSS 14.1+), or None when DSS cannot say."""
+def settings_bundle(deployer: DSSClient, deployment_id: str, where: str) -> str:
+    """The bundle the deployment's settings ask for."""
+    settings = dss_call("Reading the settings of deployment %s" % deployment_id, where,
+                        _handle(deployer, deployment_id).get_settings)
+    return str(settings.get_raw().get("bundleId") or "")
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """An entry of a deployment's update history (DSS 14.1+)."""
+
+    start_ms: int
+    end_ms: int
+    status: str
+
+
+@dataclass(frozen=True)
+class UpdateHistory:
+    available: bool                  # False before DSS 14.1, or without the right to read it
+    last: Optional[UpdateRecord] = None
+
+
+def read_update_history(deployer: DSSClient, deployment_id: str) -> UpdateHistory:
+    """The deployment's last update, as its history tells it.
+
+    [U] A deployment never updated answers a DSS "not found"; a DSS without the history answers a bare 404 page.
+    """
     try:
-        update = _handle(deployer, deployment_id).get_update().get_raw()
+        raw = _handle(deployer, deployment_id).get_update().get_raw() or {}
     except DSSCallError as error:
+        if error.is_not_found and error.from_dss:
+            return UpdateHistory(available=True)
         if error.is_not_found or error.is_permission_denied:
             log.info("The update history of deployment %s cannot be read (%s; it needs DSS 14.1+ and the right to "
-                     "see the deployment): results are not checked against the last update.", deployment_id,
-                     error.detail)
-            return None
+                     "see the deployment).", deployment_id, error.detail)
+            return UpdateHistory(available=False)
         raise
-    end = update.get("endTimestamp") or update.get("startTimestamp")
-    return int(end) if end else None
+    start = int(raw.get("startTimestamp") or 0)
+    return UpdateHistory(available=True, last=UpdateRecord(start_ms=start, end_ms=int(raw.get("endTimestamp") or 0),
+                                                           status=str(raw.get("status") or "")))
+
+
+def last_update_end_ms(deployer: DSSClient, deployment_id: str) -> Optional[int]:
+    """When the deployment's last update ended (DSS 14.1+), or None when DSS cannot say."""
+    last = read_update_history(deployer, deployment_id).last
+    if last is None:
+        return None
+    return last.end_ms or last.start_ms or None
+
+
+def running_update(deployer: DSSClient, deployment_id: str, since_ms: int) -> Optional[UpdateFuture]:
+    """The update of the deployment that this user started since `since_ms` (server clock) and that still runs.
+
+    [I] The futures list has no documented field naming the deployment: a future whose display name or payload
+    holds the deployment id is taken as its update.
+    """
+    for raw in deployer.list_futures(as_objects=False, all_users=False) or []:
+        if not isinstance(raw, dict) or not raw.get("jobId"):
+            continue
+        state = FutureState.read(raw)
+        about = " ".join(str(raw.get(key) or "") for key in ("jobDisplayName", "payload", "target"))
+        if deployment_id in about and (not state.start_ms or state.start_ms >= since_ms):
+            return UpdateFuture.listed(deployer, raw)
+    return None

@@ -1,23 +1,38 @@
-"""Keeping an abort (SIGTERM) from landing between a request that starts something on DSS and its answer.
+"""The step's or macro's own abort (SIGTERM from DSS), as a flag that long waits watch.
 
-If the step were interrupted there, DSS would have started a run or an update that the step never learns about,
-so its cleanup could not abort it. Inside `shielded()`, SIGTERM waits; it is delivered as soon as the block ends,
-when the step knows what it started. The wait is bounded by the request's timeout.
+The signal handler only sets the flag, so a request in flight is never cut in the middle: it ends within its own
+read timeout, and the code that sent it learns what it started. Every wait of the plugin (polls, retry sleeps,
+re-checks) wakes up at once when the flag is set, and raises StepInterrupted; the cleanup that follows aborts what
+was started. Repeated signals change nothing.
 """
 
 import signal
 import threading
-from contextlib import contextmanager
+
+from ..errors import StepInterrupted
 
 
-@contextmanager
-def shielded():
-    # Signal masks exist on POSIX only, and a signal handler runs in the main thread only.
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+class StopSignal:
+    def __init__(self):
+        self._event = threading.Event()
+
+    def request(self):
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def check(self):
+        if self._event.is_set():
+            raise StepInterrupted()
+
+    def sleep(self, seconds: float):
+        """Waits `seconds`, or raises StepInterrupted as soon as the stop is requested."""
+        if self._event.wait(max(0.0, seconds)):
+            raise StepInterrupted()
+
+    def install(self):
+        """Makes SIGTERM set the flag. Signal handlers belong to the main thread; elsewhere nothing is installed."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda signum, frame: self.request())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
 from ..dss.deployments import DeploymentInfo
+from ..dss.interrupts import StopSignal
 from ..dss.transport import DSSClient
 from .evidence import gather_for_deployment, gather_for_project
 from .verdict import INCONCLUSIVE, GateEvidence, GatePolicy, Verdict, evaluate
@@ -25,7 +26,9 @@ class Recheck:
     interval: float = 30.0
 
 
-def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, recheck: Recheck) -> Verdict:
+def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, recheck: Recheck,
+                  stop: Optional[StopSignal]) -> Verdict:
+    stop = stop or StopSignal()
     start = time.monotonic()
     while True:
         verdict = evaluate(gather(), policy)
@@ -34,20 +37,21 @@ def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, rechec
             return verdict
         log.info("Gate inconclusive for bundle %s of %s (%s); checking again in %.0fs (until %.0fs).",
                  verdict.bundle_id, verdict.subject, " ".join(verdict.reasons), recheck.interval, recheck.until)
-        time.sleep(recheck.interval)
+        stop.sleep(recheck.interval)
 
 
 def check_deployment_gate(deployer: DSSClient, info: DeploymentInfo, bundle_id: str, policy: GatePolicy,
                           recheck: Recheck = Recheck(),
                           node_clients: Optional[Dict[Optional[str], DSSClient]] = None,
-                          where: str = "the Deployer") -> Verdict:
+                          where: str = "the Deployer", stop: Optional[StopSignal] = None) -> Verdict:
     return _with_recheck(lambda: gather_for_deployment(deployer, info, bundle_id, node_clients, where),
-                         policy, recheck)
+                         policy, recheck, stop)
 
 
 def check_project_gate(client: DSSClient, project_key: str, bundle_id: Optional[str], policy: GatePolicy,
-                       recheck: Recheck = Recheck(), where: str = "this node") -> Verdict:
-    return _with_recheck(lambda: gather_for_project(client, project_key, bundle_id, where), policy, recheck)
+                       recheck: Recheck = Recheck(), where: str = "this node",
+                       stop: Optional[StopSignal] = None) -> Verdict:
+    return _with_recheck(lambda: gather_for_project(client, project_key, bundle_id, where), policy, recheck, stop)
 
 
 def log_verdict(verdict: Verdict, policy: GatePolicy):

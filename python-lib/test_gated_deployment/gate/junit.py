@@ -4,7 +4,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - reports come from the DSS node the user chose to trust
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..testing.results import ABORTED, FAILED, NOT_RUN, SUCCESS
 
@@ -20,6 +20,8 @@ class CaseResult:
     message: str = ""
 
     classname: str = ""
+    # The report's time had no zone: `timestamp_ms` reads it as UTC, which it may not be (the server's local time).
+    zone_less: bool = False
 
     @property
     def names(self) -> List[str]:
@@ -42,7 +44,7 @@ def parse_report(xml_bytes: bytes) -> List[CaseResult]:
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     cases = []
     for suite in suites:
-        suite_time = _timestamp_ms(suite.get("timestamp"))
+        suite_time = _timestamp(suite.get("timestamp"))
         for case in suite.findall("testcase"):
             outcome, message = SUCCESS, ""
             # A skipped case did not run: it is no evidence either way.
@@ -51,23 +53,26 @@ def parse_report(xml_bytes: bytes) -> List[CaseResult]:
                 if element is not None:
                     outcome, message = mapped, (element.get("message") or element.text or "").strip()
                     break
+            stamp = _timestamp(case.get("timestamp")) or suite_time
             cases.append(CaseResult(
                 suite=suite.get("name") or "",
                 name=case.get("name") or "",
                 classname=case.get("classname") or "",
                 outcome=outcome,
-                timestamp_ms=_timestamp_ms(case.get("timestamp")) or suite_time,
+                timestamp_ms=stamp[0] if stamp else None,
                 message=message,
+                zone_less=bool(stamp and stamp[1]),
             ))
     return cases
 
 
-def _timestamp_ms(text: Optional[str]) -> Optional[int]:
+def _timestamp(text: Optional[str]) -> Optional[Tuple[int, bool]]:
+    """(epoch ms, whether the text had no zone) of a report time; a zone-less time is read as UTC here."""
     if not text:
         return None
     text = text.strip()
     if text.isdigit():
-        return int(text)
+        return int(text), False
     # Python 3.9's fromisoformat reads neither "Z" nor "+0000": write both as "+00:00".
     text = re.sub(r"(Z|[+-]\d\d:?\d\d)$", lambda m: "+00:00" if m.group(1) == "Z" else
                   m.group(1)[:3] + ":" + m.group(1)[-2:], text)
@@ -75,6 +80,7 @@ def _timestamp_ms(text: Optional[str]) -> Optional[int]:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
+    zone_less = parsed.tzinfo is None
+    if zone_less:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
+    return int(parsed.timestamp() * 1000), zone_less

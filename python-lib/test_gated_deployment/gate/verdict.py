@@ -93,13 +93,16 @@ def _count(node: NodeEvidence, outcome: str) -> int:
 
 
 def _failed_or_aborted(node: NodeEvidence, where: str, evidence: GateEvidence, policy: GatePolicy, found: _Findings):
+    """Any FAILED or ABORTED evidence fails the gate, whichever source shows it: the counts or the report."""
     failed, aborted = _count(node, FAILED), _count(node, ABORTED)
-    if not (failed or aborted):
-        return
     bad_cases = [c for c in node.cases or [] if c.outcome in (FAILED, ABORTED)]
     named = " (%s)" % ", ".join("%s %s" % (c.scenario_id, c.outcome) for c in bad_cases) if bad_cases else ""
-    counted = " and ".join("%d %s" % (n, o) for n, o in ((failed, FAILED), (aborted, ABORTED)) if n)
-    found.fails.append("%s test scenario(s) for %s%s." % (counted, where, named))
+    if failed or aborted:
+        counted = " and ".join("%d %s" % (n, o) for n, o in ((failed, FAILED), (aborted, ABORTED)) if n)
+        found.fails.append("%s test scenario(s) for %s%s." % (counted, where, named))
+    elif bad_cases:
+        found.fails.append("The test report for %s shows failures%s that the testing status does not count."
+                           % (where, named))
 
 
 def _warnings(node: NodeEvidence, where: str, evidence: GateEvidence, policy: GatePolicy, found: _Findings):
@@ -117,8 +120,9 @@ def _warnings(node: NodeEvidence, where: str, evidence: GateEvidence, policy: Ga
 def _unknown_outcomes(node: NodeEvidence, where: str, evidence: GateEvidence, policy: GatePolicy, found: _Findings):
     unknown = sorted(k for k, v in node.per_outcome.items() if v and k not in KNOWN_OUTCOMES)
     if unknown:
-        found.unsure.append("Outcome(s) %s for %s are unknown to the gate, so they cannot count as clean."
-                            % (", ".join(unknown), where))
+        # Fail closed: only the outcomes the gate knows as clean pass, and "allow inconclusive" does not waive these.
+        found.fails.append("Outcome(s) %s for %s are unknown to the gate, so they cannot count as clean."
+                           % (", ".join(unknown), where))
 
 
 def _too_few_results(node: NodeEvidence, where: str, evidence: GateEvidence, policy: GatePolicy, found: _Findings):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
 from ..dss.deployments import DeploymentInfo, read_deployment
+from ..dss.interrupts import StopSignal
 from ..dss.nodes import connect_deployment_nodes
 from ..dss.transport import DSSClient
 from ..errors import PluginError
@@ -90,7 +91,8 @@ def same_published_project(gate_info: DeploymentInfo, target: DeploymentInfo):
 
 
 def check_gate(deployer: DSSClient, gate: GateSpec, bundle_id: str, where: str,
-               node_client: Callable[[NodeSettings], DSSClient], target: DeploymentInfo) -> Verdict:
+               node_client: Callable[[NodeSettings], DSSClient], target: DeploymentInfo,
+               stop: Optional[StopSignal] = None) -> Verdict:
     """The gate verdict for `bundle_id` on the gate deployment, per-scenario when node presets are given."""
     gate_info = read_deployment(deployer, gate.deployment_id, where)
     same_published_project(gate_info, target)
@@ -99,21 +101,23 @@ def check_gate(deployer: DSSClient, gate: GateSpec, bundle_id: str, where: str,
         connected = connect_deployment_nodes(gate_info, list(gate.nodes), node_client)
         node_clients = {c.node.node_id: c.client for c in connected}
     verdict = check_deployment_gate(deployer, gate_info, bundle_id, gate.policy, node_clients=node_clients,
-                                    where=where)
+                                    where=where, stop=stop)
     log_verdict(verdict, gate.policy)
     return verdict
 
 
 def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, options: PromotionOptions,
-            where: str, node_client: Callable[[NodeSettings], DSSClient]) -> Promotion:
+            where: str, node_client: Callable[[NodeSettings], DSSClient],
+            stop: Optional[StopSignal] = None) -> Promotion:
     """Gates, updates and, on failure, rolls back `info`'s deployment to `record.bundle_id`.
 
     Known ends (refused, unchanged, updated, failed, rolled back) are returned in `record` with a message naming
-    the bundle and deployment; DSS errors raise PluginError, leaving in `record` what was done before.
+    the bundle and deployment; DSS errors raise PluginError, leaving in `record` what was done before. A rollback
+    is made only when the failed update left the deployment in a known state.
     """
     bundle_id, previous = record.bundle_id, record.previous_bundle
     if options.gate is not None:
-        record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info)
+        record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info, stop)
         if record.verdict.blocks(options.gate.policy):
             record.outcome = REFUSED
             record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
@@ -125,24 +129,33 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
         record.message = "%s already runs bundle %s and is %s: nothing to do." % (info.subject, bundle_id, in_place)
         log.info(record.message)
         return record
-    outcome = update_to(deployer, info, bundle_id, options.update, where)
+    outcome = update_to(deployer, info, bundle_id, options.update, where, stop)
     record.health = outcome.health
     if outcome.ok:
         log.info(outcome.story)
         record.outcome, record.message = UPDATED, outcome.story
         return record
     record.outcome, record.message = FAILED, outcome.story
-    if not options.rollback or previous == bundle_id:
+    if not outcome.settled:
+        record.message += " It was not rolled back: its state is not known for sure."
+        return record
+    if outcome.unchanged:
+        record.message += " Nothing needs rolling back."
+        return record
+    if not options.rollback or not previous or previous == bundle_id:
         record.message += (" Rollback is off: fix the deployment by hand." if not options.rollback
                            else " There is no other bundle to roll back to.")
         return record
     log.warning("%s Rolling back %s to bundle %s.", outcome.story, info.subject, previous)
+    # What the nodes run now, after the failed update: the settings go back there if the rollback cannot start.
+    after = read_deployment(deployer, info.deployment_id, where)
     try:
-        back = update_to(deployer, info, previous, options.update, where)
+        back = update_to(deployer, after, previous, options.update, where, stop)
     except PluginError as error:
         record.outcome = ROLLBACK_FAILED
-        record.message += " Rolling back to bundle %s could not start: %s Fix the deployment by hand." % (
-            previous, error)
+        record.message += (" Rolling back to bundle %s could not start: %s %s runs bundle %s: roll it back by hand "
+                           "(update it to bundle %s in the Project Deployer)." % (
+                               previous, error, info.subject, after.running_bundle_id or "?", previous))
         return record
     record.health = back.health
     if back.ok:

@@ -1,37 +1,63 @@
-"""Updating a deployment to a bundle: wait with a deadline, check health, roll back when asked.
+"""Updating a deployment to a bundle: its settings, the update with a deadline, its health, and its abort.
 
-Each function names the deployment and bundle in what it logs and raises. The update start (a POST) is never
-repeated blindly: a conflict means another update runs, which the caller's policy handles.
+Every action that must not happen twice is sent once. When DSS's answer leaves open whether it was done
+(`answers.Kind.UNKNOWN`), the deployment is looked at before anything else is decided (act, then reconcile):
+- pointing the settings at the bundle: the settings are read back;
+- starting the update: an update of this deployment that still runs (its future), or that started since the
+  request (the update history, DSS 14.1+). When neither shows, nothing started and the request is sent again
+  within the retry budget; when DSS cannot tell (no history, and the nodes do not run the bundle), nothing more is
+  sent and the outcome says what to check;
+- aborting the update: its future is read until it no longer runs.
+The settings are put back on the bundle the nodes run only once it is known that no update runs with them.
 """
 
 import logging
 import time
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Optional, Tuple
 
-import requests
-
-from ..dss.answers import DSSCallError
-from ..dss.deployments import DeploymentInfo, Health, read_health, set_bundle, start_update
-from ..dss.futures import UpdateFuture
-from ..dss.interrupts import shielded
+from ..dss.answers import Kind, classify, describe_call_error, describe_unanswered, dss_call
+from ..dss.deployments import (
+    DeploymentInfo,
+    Health,
+    read_deployment,
+    read_health,
+    read_update_history,
+    running_update,
+    set_bundle,
+    settings_bundle,
+    start_update,
+)
+from ..dss.futures import FutureState, UpdateFuture
+from ..dss.interrupts import StopSignal
 from ..dss.testing_status import deployment_testing_status
+from ..dss.transport import for_cleanup, server_now_ms
 from ..errors import PluginError, StepInterrupted
 
 log = logging.getLogger(__name__)
 
 HEALTH_OK = ("HEALTHY",)
 HEALTH_ACCEPTED = ("HEALTHY", "WARNING")
+# The update's progress is read soon after it starts, then less and less often, up to once a second.
+FUTURE_POLL_FIRST_SECONDS = 0.1
 FUTURE_POLL_SECONDS = 1.0
 CONFLICT_RETRY_SECONDS = 2.0
+# Margin when comparing times on the server's clock with the time of a request: the offset is known to a second.
+CLOCK_MARGIN_MS = 2000
+# How long an aborted update may take to stop before the step says it could not confirm the abort.
+ABORT_CONFIRM_SECONDS = 10.0
 
 
 class UpdateBusy(PluginError):
     """Another update of the deployment is in progress and the policy is not to wait."""
 
 
-class UpdateStartUnknown(PluginError):
-    """The request to start an update got no answer: it may or may not have started."""
+class _NotStarted(Exception):
+    """No update started: the settings can be put back."""
+
+
+class _StartUnknown(Exception):
+    """An update may have started, and DSS cannot tell: nothing more may be sent."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,8 @@ class UpdateOptions:
     timeout: float = 1800.0
     wait_if_running: bool = True
     reachable_window: float = 0.0
+    # How long update requests that got no clear answer, and found to have started nothing, are sent again.
+    retry_budget: float = 60.0
 
 
 @dataclass
@@ -46,158 +74,331 @@ class UpdateOutcome:
     ok: bool
     health: str
     story: str          # what happened, in one or two sentences
+    # False when the deployment's state is not known for sure: nothing may be done to it blindly (no rollback);
+    # the story says what to check.
+    settled: bool = True
+    # True when the deployment is left as it was: the update was aborted and the settings put back.
+    unchanged: bool = False
+
+
+@dataclass
+class _Progress:
+    """How far the update went, for the cleanup when the step is aborted."""
+
+    sent_at_ms: int = 0                       # server clock; 0 while no update request was sent
+    future: Optional[UpdateFuture] = None
+    # When the last update in the history started, before ours was asked for (None: no history to read).
+    last_before_ms: Optional[int] = None
+
+
+def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, where: str,
+              stop: Optional[StopSignal] = None) -> UpdateOutcome:
+    """Points the deployment at a bundle, updates it, waits up to the deadline and reads its health.
+
+    `info` must say what the nodes run now: the settings go back to that bundle when no update could start.
+    """
+    stop = stop or StopSignal()
+    deadline = time.monotonic() + options.timeout
+    _point_at(deployer, info.deployment_id, bundle_id, where)
+    log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
+    progress = _Progress(last_before_ms=_last_update_start(deployer, info, where))
+    try:
+        final = _follow(_start(deployer, info, bundle_id, options, deadline, where, stop, progress), deployer,
+                        info, bundle_id, deadline, where, stop, progress)
+    except _NotStarted as error:
+        raise PluginError("%s %s" % (error, _put_back(deployer, info, where)[1])) from None
+    except _StartUnknown as error:
+        return UpdateOutcome(False, "UNKNOWN", str(error), settled=False)
+    except StepInterrupted:
+        log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
+        log.warning(_end_after_abort(deployer, info, bundle_id, where, progress)[1])
+        raise
+    except BaseException:
+        if not progress.sent_at_ms:
+            # No update started: put the settings back, so that nobody deploys this bundle later by pressing
+            # Update without knowing it.
+            log.warning(_put_back(deployer, info, where)[1])
+        raise
+    if final is None:
+        settled, story = _end_after_abort(deployer, info, bundle_id, where, progress)
+        health = _health(deployer, info, where)
+        return UpdateOutcome(False, health.status if health else "UNKNOWN",
+                             "The update of %s to bundle %s did not end within %.0fs; %s"
+                             % (info.subject, bundle_id, options.timeout, story), settled=settled,
+                             unchanged=settled and story.startswith("the update was aborted"))
+    _wait_reachable(deployer, info, options.reachable_window, stop)
+    health = _health(deployer, info, where)
+    status = health.status if health else "UNKNOWN"
+    if final.failed or not final.has_result:
+        why = ("the update ended in ERROR (%s)" % ("; ".join(final.result_messages) or "no details") if final.failed
+               else "the update stopped without a result")
+        return UpdateOutcome(False, status, "Deploying bundle %s to %s failed: %s; health is %s."
+                             % (bundle_id, info.subject, why, status))
+    if health is None:
+        return UpdateOutcome(False, status, "Bundle %s was deployed to %s, but its health could not be read after "
+                             "retrying: check the deployment in the Project Deployer before using it."
+                             % (bundle_id, info.subject), settled=False)
+    if status not in HEALTH_ACCEPTED:
+        return UpdateOutcome(False, status, "After the update to bundle %s, %s is %s%s."
+                             % (bundle_id, info.subject, status,
+                                ": " + "; ".join(health.messages) if health.messages else ""))
+    if status == "WARNING":
+        log.warning("%s is in WARNING after the update to bundle %s: %s", info.subject, bundle_id,
+                    "; ".join(health.messages) or "no details")
+    return UpdateOutcome(True, status, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, status))
+
+
+def _point_at(deployer, deployment_id: str, bundle_id: str, where: str):
+    """Saves the bundle in the settings; when the save got no clear answer, the settings are read back."""
+    try:
+        set_bundle(deployer, deployment_id, bundle_id, where)
+    except PluginError as error:
+        if classify(error.__cause__) is not Kind.UNKNOWN:
+            raise
+        if settings_bundle(deployer, deployment_id, where) != bundle_id:
+            raise
+        log.info("Saving the settings of deployment %s got no clear answer, but they point at bundle %s.",
+                 deployment_id, bundle_id)
 
 
 def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str,
-           started: List[UpdateFuture]) -> UpdateFuture:
-    """Starts the update; its future also goes into `started`, so that an abort right after still finds it."""
+           stop: StopSignal, progress: _Progress) -> FutureState:
+    """Starts the update once; returns its first state (or its last one, when it has already ended)."""
+    what = "Starting the update of %s to bundle %s" % (info.subject, bundle_id)
+    unanswered_since = None
     while True:
+        sent_at_ms = server_now_ms(deployer) - CLOCK_MARGIN_MS
         try:
-            with shielded():
-                started.append(start_update(deployer, info.deployment_id))
-            return started[0]
-        except (requests.ConnectionError, requests.Timeout) as error:
-            # The request may or may not have started the update: it is not sent again blindly.
-            raise UpdateStartUnknown(
-                "The request to start the update of %s to bundle %s got no answer (%s): the update may or may not "
-                "have started. Check the deployment in the Project Deployer, then run the step again."
-                % (info.subject, bundle_id, error)) from error
-        except DSSCallError as error:
-            # [I] DSS refuses a second update of a deployment while one runs (409 or 400 "already").
-            busy = error.status == 409 or (error.status == 400 and "already" in str(error).lower())
-            if not busy:
-                raise PluginError("Starting the update of %s to bundle %s failed on %s: %s"
-                                  % (info.subject, bundle_id, where, error)) from error
-            if not options.wait_if_running:
-                busy_message = ("Another update of %s is in progress, so bundle %s was not deployed. Wait for it to "
-                                "end, or choose to wait in 'If an update is already running'.")
-                raise UpdateBusy(busy_message % (info.subject, bundle_id)) from error
-            if time.monotonic() > deadline:
-                raise PluginError("Another update of %s was still in progress at the deadline; bundle %s was not "
-                                  "deployed." % (info.subject, bundle_id)) from error
-            log.info("Another update of %s is in progress: waiting for it to end before deploying bundle %s.",
-                     info.subject, bundle_id)
-            time.sleep(CONFLICT_RETRY_SECONDS)
-
-
-def _wait_future(future: UpdateFuture, info: DeploymentInfo, bundle_id: str, deadline: float):
-    """Waits for an update future; returns (finished, failure message or '')."""
-    state = future.first_state
-    while True:
-        if not state.has_result and future.job_id:
-            try:
-                state = future.poll()
-            except (requests.RequestException, DSSCallError) as error:
-                if isinstance(error, DSSCallError) and 400 <= error.status < 500 and error.status != 429:
-                    # [U] A failed update may surface as an HTTP error on its future.
-                    return True, "the update failed: %s" % error
-                if time.monotonic() > deadline:
-                    return False, ""
-                log.warning("Following the update of %s failed for now (%s): trying again.", info.subject, error)
-                time.sleep(FUTURE_POLL_SECONDS)
+            progress.sent_at_ms = progress.sent_at_ms or sent_at_ms
+            progress.future = start_update(deployer, info.deployment_id)
+            return progress.future.first_state
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            kind = classify(error)
+            if kind is None:
+                raise
+            if kind is Kind.REFUSED and _busy(error):
+                progress.sent_at_ms = 0
+                _wait_for_other_update(info, bundle_id, options, deadline, stop, error)
                 continue
-        if state.has_result:
-            if state.result_status == "ERROR":
-                return True, "the update ended in ERROR (%s)" % ("; ".join(state.result_messages) or "no details")
-            return True, ""
-        if state.alive is False:
-            # [U] A future that died without a result is a failed update.
-            return True, "the update stopped without a result"
+            if kind is not Kind.UNKNOWN:
+                progress.sent_at_ms = 0
+                message = describe_call_error(error, what, where) if kind is Kind.REFUSED else None
+                raise _NotStarted(message or describe_unanswered(error, what, where)) from None
+            log.warning("%s got no clear answer (%s): checking whether it started.", what, error)
+            found = _find_update(deployer, info, bundle_id, sent_at_ms, where, progress)
+            if found is not None:
+                return found
+            progress.sent_at_ms = 0
+            now = time.monotonic()
+            unanswered_since = unanswered_since or now
+            if now - unanswered_since > options.retry_budget:
+                raise _NotStarted("%s: DSS gave no clear answer for %.0fs, and no update started."
+                                  % (what, now - unanswered_since)) from None
+            log.info("No update of %s started: sending the request again.", info.subject)
+            stop.sleep(FUTURE_POLL_SECONDS)
+
+
+def _busy(error) -> bool:
+    # [I] DSS refuses a second update of a deployment while one runs (409 or 400 "already").
+    return error.status == 409 or (error.status == 400 and "already" in str(error).lower())
+
+
+def _wait_for_other_update(info, bundle_id, options, deadline, stop, error):
+    if not options.wait_if_running:
+        raise UpdateBusy("Another update of %s is in progress, so bundle %s was not deployed. Wait for it to end, or "
+                         "choose to wait in 'If an update is already running'." % (info.subject, bundle_id)) from error
+    if time.monotonic() > deadline:
+        raise _NotStarted("Another update of %s was still in progress at the deadline; bundle %s was not deployed."
+                          % (info.subject, bundle_id)) from None
+    log.info("Another update of %s is in progress: waiting for it to end before deploying bundle %s.",
+             info.subject, bundle_id)
+    stop.sleep(CONFLICT_RETRY_SECONDS)
+
+
+def _find_update(deployer, info: DeploymentInfo, bundle_id: str, since_ms: int, where: str,
+                 progress: _Progress) -> Optional[FutureState]:
+    """The state of the update a request with no clear answer started, or None when it is known none did."""
+    what = "Looking for the update of %s" % info.subject
+    try:
+        future = dss_call(what, where, running_update, deployer, info.deployment_id, since_ms)
+        if future is not None:
+            progress.future = future
+            log.info("DSS had started the update of %s to bundle %s: following it.", info.subject, bundle_id)
+            return future.first_state
+        history = dss_call(what, where, read_update_history, deployer, info.deployment_id)
+        if history.last is not None and _is_new(history.last.start_ms, since_ms, progress):
+            log.info("DSS had started the update of %s to bundle %s, and it has ended (%s).", info.subject,
+                     bundle_id, history.last.status or "no status")
+            return FutureState.ended(history.last.status)
+        if history.available:
+            return None
+        # [I] Before DSS 14.1 there is no history: a quick update may have come and gone; only the nodes can say.
+        if bundle_id != info.running_bundle_id and read_deployment(deployer, info.deployment_id,
+                                                                   where).running_bundle_id == bundle_id:
+            return FutureState.ended("SUCCESS")
+        reason = "this DSS keeps no update history, and the nodes do not run bundle %s" % bundle_id
+    except PluginError as error:
+        reason = str(error)
+    raise _StartUnknown(
+        "The request to start the update of %s to bundle %s got no clear answer, and whether the update started "
+        "cannot be told (%s). The deployment's settings point at bundle %s: it may be OUT_OF_SYNC. Check it in the "
+        "Project Deployer, then update it or point it back at bundle %s." % (
+            info.subject, bundle_id, reason, bundle_id, info.running_bundle_id or "the one it ran"))
+
+
+def _last_update_start(deployer, info: DeploymentInfo, where: str) -> Optional[int]:
+    """When the last update in the history started (0: none yet), or None when there is no history to read."""
+    try:
+        history = dss_call("Reading the update history of %s" % info.subject, where, read_update_history, deployer,
+                           info.deployment_id)
+    except PluginError as error:
+        log.info("The update history of %s could not be read before the update (%s).", info.subject, error)
+        return None
+    if not history.available:
+        return None
+    return history.last.start_ms if history.last is not None else 0
+
+
+def _is_new(start_ms: int, since_ms: int, progress: _Progress) -> bool:
+    """Whether a history entry is the update asked for: newer than the last one before, else (no history read
+    before) started since the request."""
+    if progress.last_before_ms is not None:
+        return start_ms > progress.last_before_ms
+    return start_ms >= since_ms
+
+
+def _follow(state: FutureState, deployer, info: DeploymentInfo, bundle_id: str, deadline: float, where: str,
+            stop: StopSignal, progress: _Progress) -> Optional[FutureState]:
+    """Follows the update to its end; None when the deadline passes first."""
+    interval = FUTURE_POLL_FIRST_SECONDS
+    while True:
+        if state.unknown:
+            return _lost(deployer, info, bundle_id, progress, where)
+        if state.has_result or state.alive is False or progress.future is None:
+            return state
         if time.monotonic() > deadline:
-            return False, ""
-        time.sleep(FUTURE_POLL_SECONDS)
+            return None
+        stop.sleep(interval)
+        interval = min(FUTURE_POLL_SECONDS, interval * 2)
+        try:
+            state = progress.future.poll()
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            kind = classify(error)
+            if kind is None:
+                raise
+            if kind is Kind.REFUSED:
+                # [V] DSS's own UI takes an HTTP error on a future's poll as the task failing (FutureWatcher).
+                return FutureState(has_result=True, alive=False, result_status="ERROR",
+                                   result_messages=["DSS answered the update's progress with %s" % error])
+            log.warning("Following the update of %s failed for now (%s): trying again.", info.subject, error)
 
 
-def _wait_reachable(deployer, info: DeploymentInfo, window: float):
+def _lost(deployer, info: DeploymentInfo, bundle_id: str, progress: _Progress, where: str) -> FutureState:
+    """The end of an update whose future DSS no longer knows, from the update history or the nodes."""
+    what = "Reading the update history of %s" % info.subject
+    history = dss_call(what, where, read_update_history, deployer, info.deployment_id)
+    if history.last is not None and _is_new(history.last.start_ms, progress.sent_at_ms, progress) \
+            and history.last.end_ms:
+        log.warning("DSS lost track of the update of %s (its future answers 'unknown'); the update history says "
+                    "it ended %s.", info.subject, history.last.status or "without a status")
+        return FutureState.ended(history.last.status or "ERROR")
+    running = read_deployment(deployer, info.deployment_id, where).running_bundle_id
+    if running == bundle_id:
+        log.warning("DSS lost track of the update of %s (its future answers 'unknown'); its nodes run bundle %s.",
+                    info.subject, bundle_id)
+        return FutureState.ended("SUCCESS")
+    return FutureState(has_result=True, alive=False, result_status="ERROR", result_messages=[
+        "DSS lost track of the update (its future answers 'unknown') and the nodes run bundle %s" % (running or "?")])
+
+
+def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
+                     progress: _Progress) -> Tuple[bool, str]:
+    """Aborts the update the step may have started, confirms it stopped, and says what the deployment is left on:
+    (whether that is known for sure, the sentence).
+
+    It runs on the cleanup policy: the step's own abort must not cut it short.
+    """
+    cleanup = for_cleanup(deployer)
+    future = progress.future
+    if future is None and progress.sent_at_ms:
+        try:
+            future = running_update(cleanup, info.deployment_id, progress.sent_at_ms)
+        except Exception as error:  # noqa: BLE001 - cleanup must go on and say what it could not do
+            return False, ("whether the update started could not be checked (%s): check %s in the Project "
+                           "Deployer." % (error, info.subject))
+    if future is None:
+        return _put_back(cleanup, info, where)
+    future = future.on(cleanup)
+    try:
+        future.abort()
+    except Exception as error:  # noqa: BLE001 - the abort is confirmed below, whatever this answer was
+        log.warning("Aborting the update of %s got no clear answer (%s).", info.subject, error)
+    until = time.monotonic() + ABORT_CONFIRM_SECONDS
+    while time.monotonic() < until:
+        try:
+            state = future.poll()
+        except Exception as error:  # noqa: BLE001 - a future DSS no longer knows has stopped
+            if classify(error) is Kind.REFUSED:
+                break
+            time.sleep(0.5)
+            continue
+        if state.has_result and not state.failed:
+            return True, "the update had already ended before the abort: %s runs bundle %s." % (info.subject,
+                                                                                                  bundle_id)
+        if state.has_result or state.alive is False or state.unknown:
+            break
+        time.sleep(0.5)
+    else:
+        return False, ("the update was aborted, but DSS did not confirm that it stopped within %.0fs: check %s in "
+                       "the Project Deployer; its settings point at bundle %s and it may be OUT_OF_SYNC."
+                       % (ABORT_CONFIRM_SECONDS, info.subject, bundle_id))
+    settled, story = _put_back(cleanup, info, where)
+    return settled, "the update was aborted. " + story
+
+
+def _put_back(deployer, info: DeploymentInfo, where: str) -> Tuple[bool, str]:
+    """Points the settings back at the bundle the nodes ran: (whether that worked, the sentence)."""
+    previous = info.running_bundle_id or info.bundle_id
+    try:
+        set_bundle(deployer, info.deployment_id, previous, where)
+    except PluginError as error:
+        return False, ("Its settings could not be pointed back at bundle %s (%s): %s may be OUT_OF_SYNC; point it "
+                       "back at bundle %s in the Project Deployer." % (previous, error, info.subject, previous))
+    return True, "The settings of %s point at bundle %s again, the bundle its nodes run." % (info.subject, previous)
+
+
+def _wait_reachable(deployer, info: DeploymentInfo, window: float, stop: StopSignal):
     """After an update, Automation nodes may restart: wait until the Deployer reaches them again."""
     if window <= 0:
         return
-    stop = time.monotonic() + window
+    until = time.monotonic() + window
     while True:
         try:
             for node in info.nodes:
                 deployment_testing_status(deployer, info.deployment_id, info.bundle_id, node.node_id)
             return
-        except (DSSCallError, requests.RequestException) as error:
-            if isinstance(error, DSSCallError) and error.status < 500:
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            kind = classify(error)
+            if kind is None:
+                raise
+            if kind is Kind.REFUSED:
                 return
-            if time.monotonic() > stop:
+            if time.monotonic() > until:
                 log.warning("The Automation node(s) of %s were still unreachable %.0fs after the update (%s).",
                             info.subject, window, error)
                 return
             log.info("Waiting for the Automation node(s) of %s to come back after the update (%s).",
                      info.subject, error)
-            time.sleep(1.0)
+            stop.sleep(1.0)
 
 
-def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, where: str) -> UpdateOutcome:
-    """Points the deployment at a bundle, updates it, waits up to the deadline and reads its health."""
-    deadline = time.monotonic() + options.timeout
-    set_bundle(deployer, info.deployment_id, bundle_id, where)
-    log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
-    started: List[UpdateFuture] = []
-    try:
-        future = _start(deployer, info, bundle_id, options, deadline, where, started)
-        finished, failure = _wait_future(future, info, bundle_id, deadline)
-    except UpdateStartUnknown:
-        # An update may be running with these settings: leave them as they are, the message says to check.
-        raise
-    except StepInterrupted:
-        if started:
-            log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
-            _abort_future(started[0])
-        else:
-            _restore_settings(deployer, info, where)
-        raise
-    except BaseException:
-        if not started:
-            # No update started: put the settings back, so that nobody deploys this bundle later by pressing
-            # Update without knowing it.
-            _restore_settings(deployer, info, where)
-        raise
-    if not finished:
-        aborted = _abort_future(future)
-        health = _health_or_unknown(deployer, info, where).status
-        return UpdateOutcome(False, health, "The update of %s to bundle %s did not end within %.0fs; %s. The "
-                             "deployment's settings point at bundle %s and its health is %s."
-                             % (info.subject, bundle_id, options.timeout, aborted, bundle_id, health))
-    _wait_reachable(deployer, info, options.reachable_window)
-    after = _health_or_unknown(deployer, info, where)
-    health, messages = after.status, after.messages
-    if failure:
-        return UpdateOutcome(False, health, "Deploying bundle %s to %s failed: %s; health is %s."
-                             % (bundle_id, info.subject, failure, health))
-    if health not in HEALTH_ACCEPTED:
-        return UpdateOutcome(False, health, "After the update to bundle %s, %s is %s%s."
-                             % (bundle_id, info.subject, health, ": " + "; ".join(messages) if messages else ""))
-    if health == "WARNING":
-        log.warning("%s is in WARNING after the update to bundle %s: %s", info.subject, bundle_id,
-                    "; ".join(messages) or "no details")
-    return UpdateOutcome(True, health, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, health))
-
-
-def _restore_settings(deployer, info: DeploymentInfo, where: str):
-    try:
-        set_bundle(deployer, info.deployment_id, info.bundle_id, where)
-    except (PluginError, DSSCallError, requests.RequestException) as error:
-        log.error("Could not point %s back at bundle %s (%s): check its settings in the Project Deployer.",
-                  info.subject, info.bundle_id, error)
-
-
-def _abort_future(future) -> str:
-    """Aborts an update; says how that went."""
-    try:
-        future.abort()
-        return "the update was aborted"
-    except (DSSCallError, requests.RequestException) as error:
-        return "aborting the update failed too (%s)" % error
-
-
-def _health_or_unknown(deployer, info: DeploymentInfo, where: str) -> Health:
+def _health(deployer, info: DeploymentInfo, where: str) -> Optional[Health]:
+    """The health after the update, or None when it could not be read even after retrying."""
     try:
         return read_health(deployer, info.deployment_id, where)
-    except (PluginError, requests.RequestException) as error:
-        return Health("UNKNOWN", ["health could not be read: %s" % error])
+    except PluginError as error:
+        log.warning("The health of %s could not be read: %s", info.subject, error)
+        return None
 
 
 def is_in_place(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> Optional[str]:

@@ -1,5 +1,6 @@
 """Finding the test scenarios a step should run, and never the scenario that is running the step."""
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -40,23 +41,38 @@ class Target:
 
 @dataclass(frozen=True)
 class Caller:
-    """The scenario run that executes the step, when DSS tells us."""
+    """The scenario run that executes the step, when DSS tells us, and which variable told."""
 
     project_key: str
     scenario_id: str
-    run_id: str
+    run_id: str = ""
+    source: str = "scenarioRunURL"
 
 
 def find_caller(variables: Dict[str, Any]) -> Optional[Caller]:
-    """The running scenario, parsed from `scenarioRunURL`.
+    """The running scenario: parsed from `scenarioRunURL`, else from the targets of the earlier steps' results.
 
-    [I] DSS gives no scenario id variable to a plugin step; `scenarioRunURL` holds it, and is set only when the
-    DSS URL is configured in the admin settings (reference §8).
+    [I] DSS gives no scenario id variable to a plugin step. `scenarioRunURL` holds it, and is set only when the
+    DSS URL is configured in the admin settings (reference §8). Once an earlier step of the run has ended,
+    `stepResults.<step>.target` is `{"type": "SCENARIO_STEP", "projectKey", "scenarioId", ...}` (seen on DSS 13):
+    it gives the scenario, not the run.
     """
     match = _RUN_URL.search(str(variables.get("scenarioRunURL") or ""))
-    if not match:
-        return None
-    return Caller(match.group("project"), match.group("scenario"), match.group("run"))
+    if match:
+        return Caller(match.group("project"), match.group("scenario"), match.group("run"))
+    results = variables.get("stepResults")
+    if isinstance(results, str):
+        try:
+            results = json.loads(results)
+        except ValueError:
+            results = None
+    steps = results.values() if isinstance(results, dict) else results if isinstance(results, list) else []
+    for step in steps:
+        target = step.get("target") if isinstance(step, dict) else None
+        if isinstance(target, dict) and target.get("type") == "SCENARIO_STEP" and target.get("scenarioId") \
+                and target.get("projectKey"):
+            return Caller(str(target["projectKey"]), str(target["scenarioId"]), source="stepResults")
+    return None
 
 
 @dataclass

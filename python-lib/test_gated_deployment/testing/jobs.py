@@ -79,6 +79,7 @@ class Job:
     abort: Optional[Abort] = None
     waiting_since: Optional[float] = None    # WAITING_IDLE: since when
     cancellations: int = 0                   # run requests DSS cancelled in a row
+    unanswered_since: Optional[float] = None  # since when the run requests got no clear answer
     duration: float = 0.0
     result: Optional[ScenarioResult] = None
 

@@ -9,6 +9,15 @@ FAILED = "FAILED"
 ABORTED = "ABORTED"
 # Not a DSS outcome: the step decided not to run the scenario (fail-fast, deadline, already running).
 NOT_RUN = "NOT_RUN"
+# Not a DSS outcome: a run ended without saying how.
+UNKNOWN_OUTCOME = "UNKNOWN"
+# The outcomes that pass; any other one, known or not, is a failure (WARNING only when allowed).
+CLEAN = (SUCCESS, WARNING)
+_NAMED_FAILURES = (FAILED, ABORTED, NOT_RUN)
+
+
+def is_clean(outcome: str, fail_on_warning: bool) -> bool:
+    return outcome == SUCCESS or (outcome == WARNING and not fail_on_warning)
 
 
 @dataclass
@@ -28,12 +37,10 @@ class ScenarioResult:
 
     @property
     def flaky(self) -> bool:
-        return self.outcome in (SUCCESS, WARNING) and any(o not in (SUCCESS, WARNING) for o in self.attempt_outcomes)
+        return self.outcome in CLEAN and any(o not in CLEAN for o in self.attempt_outcomes)
 
     def is_failure(self, fail_on_warning: bool) -> bool:
-        if self.outcome in (FAILED, ABORTED, NOT_RUN):
-            return True
-        return fail_on_warning and self.outcome == WARNING
+        return not is_clean(self.outcome, fail_on_warning)
 
     @property
     def label(self) -> str:
@@ -53,7 +60,7 @@ class NodeCounts:
         return int(self.per_outcome.get(outcome, 0) or 0)
 
     def is_failure(self, fail_on_warning: bool) -> bool:
-        bad = self.count(FAILED) + self.count(ABORTED) + (self.count(WARNING) if fail_on_warning else 0)
+        bad = sum(n for outcome, n in self.per_outcome.items() if n and not is_clean(outcome, fail_on_warning))
         return bool(bad or self.problem)
 
 
@@ -67,6 +74,12 @@ class RunSummary:
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results if r.outcome == outcome) + sum(n.count(outcome) for n in self.node_counts)
+
+    def count_unknown(self) -> int:
+        """Results whose outcome the plugin does not know: failures too."""
+        known = CLEAN + _NAMED_FAILURES
+        return (sum(1 for r in self.results if r.outcome not in known)
+                + sum(v for n in self.node_counts for k, v in n.per_outcome.items() if k not in known))
 
     @property
     def failures(self) -> List[ScenarioResult]:
@@ -93,7 +106,7 @@ class RunSummary:
             "total": len(self.results) + sum(sum(n.per_outcome.values()) for n in self.node_counts),
             "passed": self.count(SUCCESS),
             "warnings": self.count(WARNING),
-            "failed": self.count(FAILED),
+            "failed": self.count(FAILED) + self.count_unknown(),
             "aborted": self.count(ABORTED),
             "not_run": self.count(NOT_RUN),
             "flaky": len(self.flaky),

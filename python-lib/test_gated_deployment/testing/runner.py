@@ -6,6 +6,10 @@ rate therefore depends on the number of projects and the parallelism, not on the
 run's end is noticed within one tick. A tick comes after a tenth of the age of the youngest run in flight
 (between `poll_min` and `poll_max`), so a short run's end is noticed within about 10% of its duration and a
 long run's within `poll_max`, while the request rate stays at most 1/poll_min per project.
+
+A run request whose answer is lost or garbled (`answers.Kind.UNKNOWN`) is reconciled, never sent twice blindly:
+the job looks for a run DSS started since the request, and asks again only once it is clear none did. When the
+step ends early (abort, crash), every run it may have started is aborted, including those of lost requests.
 """
 
 import logging
@@ -13,16 +17,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
-import requests
-
-from ..dss.answers import ClientError, DSSCallError, describe_call_error
-from ..dss.interrupts import shielded
+from ..dss.answers import ClientError, Kind, classify, describe_call_error, describe_unanswered
+from ..dss.interrupts import StopSignal
 from ..dss.scenarios import Scenario, list_scenarios
-from ..dss.transport import server_clock_offset_ms
+from ..dss.transport import for_cleanup, limit_retries, server_clock_offset_ms
 from ..errors import PluginError
 from .discovery import Target
 from .jobs import IN_FLIGHT, STARTED, Abort, Attempt, Job, JobState
-from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, WARNING, RunSummary, ScenarioResult
+from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, UNKNOWN_OUTCOME, WARNING, RunSummary, ScenarioResult
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,6 @@ IF_RUNNING_POLICIES = [IF_RUNNING_WAIT, IF_RUNNING_FAIL, IF_RUNNING_ABORT]
 
 # How long an abort may take to show in the run before the step stops waiting for it.
 ABORT_GRACE_SECONDS = 30.0
-# How long polling may keep failing on transient errors before the step gives up.
-POLL_FAILURE_BUDGET_SECONDS = 120.0
 # A run whose scenario still shows as running is refreshed directly at least this often, in case the scenario
 # was started again by someone else right after our run ended.
 DIRECT_REFRESH_SECONDS = 15.0
@@ -50,6 +50,8 @@ MAX_CANCELLATIONS = 10
 # When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
 FINAL_ABORT_TRIES = 3
 FINAL_ABORT_PAUSE_SECONDS = 0.5
+# ...and the runs of run requests whose answer was lost are looked for this long, in case DSS starts them late.
+FINAL_LOOK_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,17 @@ class RunOptions:
     collect_junit: bool = False
     poll_min: float = 0.05
     poll_max: float = 1.0
+    # How long following the runs may keep failing (each call already retried) before the step gives up.
+    poll_budget: float = 60.0
 
 
 class TestRunner:
     def __init__(self, targets: List[Target], options: RunOptions,
-                 on_progress: Optional[Callable[[int, int], None]] = None):
+                 on_progress: Optional[Callable[[int, int], None]] = None, stop: Optional[StopSignal] = None):
         self.targets = targets
         self.options = options
         self.on_progress = on_progress
+        self.stop = stop or StopSignal()
         self.jobs = [Job(target=t, scenario=s, handle=Scenario(t.client, t.project_key, s.id))
                      for t in targets for s in t.scenarios]
         self._running_by_target: Dict[int, Dict[str, bool]] = {}
@@ -82,16 +87,22 @@ class TestRunner:
     def run(self) -> RunSummary:
         start = time.monotonic()
         deadline = start + self.options.deadline if self.options.deadline else None
+        for target in self.targets:
+            # Past the deadline, a failing call is not retried: the aborts that follow must not wait behind it.
+            limit_retries(target.client, deadline)
         clean_exit = False
         try:
             while any(job.state != JobState.DONE for job in self.jobs):
+                self.stop.check()
                 self._tick(deadline)
                 self._report_progress()
                 if all(job.state == JobState.DONE for job in self.jobs):
                     break
-                time.sleep(self._interval())
+                self.stop.sleep(self._interval())
             clean_exit = True
         finally:
+            for target in self.targets:
+                limit_retries(target.client, None)
             if not clean_exit:
                 self._abort_in_flight_now()
         return RunSummary(
@@ -119,25 +130,27 @@ class TestRunner:
             for job in self.jobs:
                 self._advance(job, now)
             self._launch()
-        except (requests.RequestException, DSSCallError) as error:
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            if classify(error) is None:
+                raise
             self._on_poll_error(error)
             return
         self._poll_failing_since = None
 
     def _on_poll_error(self, error):
         where = ", ".join(sorted({"project %s on %s" % (t.project_key, t.node) for t in self.targets}))
-        message = describe_call_error(error, "Following the test runs of %s" % where, "DSS")
-        if message:
-            raise PluginError(message) from error
+        what = "Following the test runs of %s" % where
+        if classify(error) is Kind.REFUSED:
+            raise PluginError(describe_call_error(error, what, "DSS")) from error
         now = time.monotonic()
         if self._poll_failing_since is None:
             self._poll_failing_since = now
-        log.warning("DSS did not answer while following the test runs (%s); retrying.", error)
-        if now - self._poll_failing_since > POLL_FAILURE_BUDGET_SECONDS:
+        log.warning("DSS did not answer while following the test runs (%s); trying again.", error)
+        if now - self._poll_failing_since > self.options.poll_budget:
             raise PluginError(
                 "DSS kept failing for %.0fs while the step followed the test runs of %s (%s). Check that the node is "
-                "up, then run the step again." % (POLL_FAILURE_BUDGET_SECONDS, where, error)
-            ) from error
+                "up, or raise 'Retry budget per call', then run the step again."
+                % (self.options.poll_budget, where, error)) from error
 
     def _sweep(self):
         """One scenario-list call per target that has runs to follow or launch."""
@@ -211,17 +224,23 @@ class TestRunner:
         # From here on a run may exist: if the step is aborted before the answer arrives, the cleanup must abort it.
         job.move(JobState.REQUESTED)
         try:
-            with shielded():
-                job.attempt.request = job.handle.request_run()
-        except (requests.ConnectionError, requests.Timeout) as error:
-            # The POST may have reached DSS before the connection broke: look for the run it started, if any,
-            # rather than start a second one.
-            log.warning("The run request for %s failed (%s): checking whether DSS started it anyway.", job.label, error)
-            return
-        except DSSCallError as error:
-            job.move(JobState.PENDING)  # DSS answered with an error: it started nothing
-            message = describe_call_error(error, "Starting test scenario %s" % job.label, job.target.node)
-            raise PluginError(message or "Starting test scenario %s failed: %s" % (job.label, error)) from error
+            job.attempt.request = job.handle.request_run()
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            kind = classify(error)
+            if kind is Kind.UNKNOWN:
+                # The request may have started a run: look for it rather than start a second one.
+                if job.unanswered_since is None:
+                    job.unanswered_since = now
+                log.warning("The run request for %s got no clear answer (%s): checking whether DSS started it "
+                            "anyway.", job.label, error)
+                return
+            if kind is None:
+                raise
+            job.move(JobState.PENDING)  # refused, or never reached DSS within the budget: nothing started
+            what = "Starting test scenario %s" % job.label
+            message = describe_call_error(error, what, job.target.node) if kind is Kind.REFUSED else None
+            raise PluginError(message or describe_unanswered(error, what, job.target.node)) from error
+        job.unanswered_since = None
         job.attempts += 1
         job.move(JobState.TRIGGERED)
         log.info("Started %s (attempt %d).", job.label, job.attempts)
@@ -237,14 +256,22 @@ class TestRunner:
                 attempt.run = run
                 attempt.last_refresh = now
                 job.attempts += 1
+                job.unanswered_since = None
                 job.move(JobState.RUNNING)
                 log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
                 if self._stop_reason:
                     self._request_abort(job, "aborted: %s" % self._stop_reason)
                 return
-        if self._stop_reason and now > attempt.look_until:
+        if now <= attempt.look_until:
+            return
+        if self._stop_reason:
             self._finish(job, NOT_RUN, "not started: %s" % self._stop_reason)
-        elif now > attempt.look_until:
+        elif now - job.unanswered_since > RECONCILE_SECONDS + self.options.poll_budget:
+            job.move(JobState.PENDING)
+            raise PluginError("DSS gave no clear answer to the run requests of test scenario %s for %.0fs, and "
+                              "started no run. Check that the node is up, or raise 'Retry budget per call', then "
+                              "run the step again." % (job.label, now - job.unanswered_since))
+        else:
             log.info("DSS did not start %s after the lost request: asking again.", job.label)
             job.move(JobState.PENDING)
 
@@ -294,11 +321,15 @@ class TestRunner:
         if state.running:
             self._check_timeout(job, now)
             return
+        # Our run has ended, so the scenario is idle unless someone starts it again: a retry must not be held
+        # back by a scenario list read before the end.
+        self._running_by_target.setdefault(self.targets.index(job.target), {})[job.scenario.id] = False
         if state.start_ms and state.end_ms:
             job.duration += max(0.0, (state.end_ms - state.start_ms) / 1000.0)
         else:
             job.duration += now - attempt.requested_at
-        self._end_attempt(job, state.outcome, job.abort.reason if job.abort is not None else "")
+        # [U] A finished run without an outcome is no evidence of a pass.
+        self._end_attempt(job, state.outcome or UNKNOWN_OUTCOME, job.abort.reason if job.abort is not None else "")
 
     def _check_timeout(self, job: Job, now: float):
         if job.state not in (JobState.TRIGGERED, JobState.RUNNING):
@@ -313,16 +344,19 @@ class TestRunner:
         self._send_abort(job)
 
     def _send_abort(self, job: Job):
-        """Sends the abort; a transient failure leaves it to be sent again at the next tick."""
+        """Sends the abort; without a clear answer it is sent again at the next tick (aborting twice is harmless)."""
         try:
             job.handle.abort()
             job.abort.sent = True
-        except (requests.RequestException, DSSCallError) as error:
-            if isinstance(error, DSSCallError) and error.status < 500 and error.status != 429:
+        except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
+            kind = classify(error)
+            if kind is None:
+                raise
+            if kind is Kind.REFUSED:
                 log.error("DSS refused to abort %s (%s): abort it by hand in DSS.", job.label, error)
                 job.abort.sent = True
             else:
-                log.warning("Aborting %s failed (%s): trying again.", job.label, error)
+                log.warning("Aborting %s got no clear answer (%s): sending it again.", job.label, error)
 
     def _end_attempt(self, job: Job, outcome: str, message: str):
         job.attempt_outcomes.append(outcome)
@@ -347,7 +381,9 @@ class TestRunner:
     def _fetch_junit(self, job: Job) -> Optional[bytes]:
         try:
             return job.run.junit_report()
-        except (requests.RequestException, ClientError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - a missing report is a warning, whatever DSS answered
+            if classify(error) is None and not isinstance(error, ClientError):
+                raise
             log.warning("Could not fetch the JUnit report of %s run %s: %s", job.label, job.run.id, error)
             return None
 
@@ -379,25 +415,45 @@ class TestRunner:
                 self._request_abort(job, "aborted: %s" % reason)
 
     def _abort_in_flight_now(self):
-        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it started.
+        """Last-chance cleanup when the step itself is interrupted or crashes: abort every run it may have started.
 
-        Aborting twice is harmless, so a failed abort is tried again a few times before giving up.
+        It runs on the cleanup policy (short, not cut short by the abort that ends the step). Aborting twice is
+        harmless, so an abort without a clear answer is sent again a few times. The run of a request whose answer
+        was lost may show up late: it is looked for a little longer, and aborted too.
         """
-        for job in self.jobs:
-            if job.state not in STARTED:
-                continue
-            for attempt in range(1, FINAL_ABORT_TRIES + 1):
+        cleanup = {id(t): for_cleanup(t.client) for t in self.targets}
+        started = [job for job in self.jobs if job.state in STARTED]
+        for job in started:
+            self._final_abort(job, Scenario(cleanup[id(job.target)], job.target.project_key, job.scenario.id))
+        unseen = [job for job in started if job.run is None]
+        look_until = time.monotonic() + FINAL_LOOK_SECONDS
+        while unseen and time.monotonic() < look_until:
+            time.sleep(FINAL_ABORT_PAUSE_SECONDS)
+            for job in list(unseen):
+                handle = Scenario(cleanup[id(job.target)], job.target.project_key, job.scenario.id)
+                since = job.attempt.requested_epoch_ms + server_clock_offset_ms(job.target.client) - CLOCK_MARGIN_MS
                 try:
-                    job.handle.abort()
-                    log.warning("Aborted %s (run %s), which this step had started.", job.label,
-                                job.run.id if job.run is not None else "not started yet")
-                    break
-                except Exception as error:  # noqa: BLE001 - cleanup must try every run
-                    permanent = isinstance(error, DSSCallError) and error.status < 500 and error.status != 429
-                    if permanent or attempt == FINAL_ABORT_TRIES:
-                        log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
-                        break
-                    time.sleep(FINAL_ABORT_PAUSE_SECONDS)
+                    late = [run for run in handle.last_runs(limit=3) if run.state.start_ms >= since]
+                except Exception as error:  # noqa: BLE001 - cleanup must go on for the other runs
+                    log.warning("Could not look for the run of %s: %s.", job.label, error)
+                    continue
+                if any(run.state.running for run in late):
+                    self._final_abort(job, handle)
+                if late:
+                    unseen.remove(job)
+
+    def _final_abort(self, job: Job, handle: Scenario):
+        for attempt in range(1, FINAL_ABORT_TRIES + 1):
+            try:
+                handle.abort()
+                log.warning("Aborted %s (run %s), which this step had started.", job.label,
+                            job.run.id if job.run is not None else "not seen yet")
+                return
+            except Exception as error:  # noqa: BLE001 - cleanup must try every run
+                if classify(error) is Kind.REFUSED or attempt == FINAL_ABORT_TRIES:
+                    log.error("Could not abort %s: %s. Abort it by hand in DSS.", job.label, error)
+                    return
+                time.sleep(FINAL_ABORT_PAUSE_SECONDS)
 
     def _report_progress(self):
         if self.on_progress is not None:

@@ -7,12 +7,12 @@ retries, already-running policy) and per-scenario results need a `dss-node` pres
 """
 
 import logging
-import threading
 import time
 from typing import Dict
 
-from ..dss.answers import DSSCallError, describe_call_error, dss_call
+from ..dss.answers import DSSCallError, dss_call
 from ..dss.deployments import AutomationNode, DeploymentInfo
+from ..dss.interrupts import StopSignal
 from ..dss.testing_status import deployment_testing_status, run_deployment_tests
 from ..errors import PluginError
 from .results import NodeCounts
@@ -21,21 +21,23 @@ log = logging.getLogger(__name__)
 
 
 def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, quiet_period: float,
-                         timeout: float, stop: threading.Event, poll: float = 1.0) -> NodeCounts:
+                         timeout: float, stop: StopSignal, poll: float = 1.0) -> NodeCounts:
+    """Runs the tests of one node through the Deployer and waits for its testing status to settle; `stop` ends the
+    wait (StepInterrupted)."""
     label = node.label(info.infra_id)
     what = "Reading the testing status of %s for bundle %s" % (info.subject, info.bundle_id)
     before = _counts(deployer, info, node, what, label)
     try:
-        launched = run_deployment_tests(deployer, info.deployment_id, node.node_id).per_outcome
-    except DSSCallError as error:
-        if error.is_not_found:
+        launched = dss_call("Running the test scenarios of %s" % info.subject, label, run_deployment_tests, deployer,
+                            info.deployment_id, node.node_id).per_outcome
+    except PluginError as error:
+        cause = error.__cause__
+        if isinstance(cause, DSSCallError) and cause.is_not_found:
             raise PluginError(
                 "The Deployer cannot run test scenarios for %s on %s: this needs DSS 14.1 or later (%s). Give a "
-                "'DSS node' preset for the Automation node instead." % (info.subject, label, error.detail)
-            ) from error
-        message = describe_call_error(error, "Running the test scenarios of %s" % info.subject, label)
-        raise PluginError(message or "Running the test scenarios of %s on %s failed: %s"
-                          % (info.subject, label, error)) from error
+                "'DSS node' preset for the Automation node instead." % (info.subject, label, cause.detail)
+            ) from cause
+        raise
     log.info("The Deployer started the test scenarios of %s on %s; waiting for its testing status to settle "
              "(quiet period %.0fs).", info.subject, label, quiet_period)
     start = time.monotonic()
@@ -53,9 +55,7 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
             problem = ("the testing status did not settle within %.0fs; the Deployer gives no run ids, so the step "
                        "cannot tell whether the tests finished" % timeout)
             return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last, problem=problem)
-        if stop.wait(poll):
-            return NodeCounts(node=label, project_key=info.deployed_project_key, per_outcome=last,
-                              problem="the step stopped before the tests were seen to finish")
+        stop.sleep(poll)
         current = _counts(deployer, info, node, what, label)
         if current != last:
             last, last_change = current, time.monotonic()
