@@ -109,6 +109,11 @@ def _run_nodes_in_parallel(calls, step_stop: StopSignal):
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
             if step_stop.requested or any(f.exception() is not None for f in done):
                 stop.request()
+        # The failure that stopped the others is the one to report, not the stops it caused.
+        failures = [f.exception() for f in futures if f.exception() is not None]
+        first = next((e for e in failures if not isinstance(e, StepInterrupted)), None)
+        if first is not None:
+            raise first
         step_stop.check()
         return [f.result() for f in futures]
     finally:

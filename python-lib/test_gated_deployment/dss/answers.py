@@ -1,7 +1,9 @@
 """What DSS answered, and what it means: the one classifier of every DSS answer and failure.
 
 - REFUSED: DSS answered with an error of its own (a JSON body with `errorType`, or a page saying the endpoint does
-  not exist). Nothing was done and asking again changes nothing: fail now, naming the object.
+  not exist), or the node's certificate was refused. Nothing was done and asking again changes nothing: fail now,
+  naming the object. A DSS error of 500 or more to an action is not one of these: DSS may have acted before it
+  failed, so it is UNKNOWN.
 - NOT_DONE: the request did not reach DSS (the connection could not be made), or DSS asked to come back later
   (429). Nothing was done: sending it again is safe.
 - UNKNOWN: DSS may have done it: a proxy's 5xx page, a connection dropped or timed out after the request was sent, a
@@ -11,6 +13,7 @@
 
 import enum
 import json
+import ssl
 from typing import Optional
 
 import requests
@@ -62,12 +65,11 @@ class GarbledAnswer(requests.RequestException):
 
 
 _NEVER_CONNECTED = (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
+IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 
 
-def _never_connected(error: BaseException) -> bool:
-    """Whether a connection error happened before any byte of the request was sent."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
+def _caused_by(error: BaseException, kinds) -> bool:
+    """Whether `error`, or an error it wraps, is one of `kinds`."""
     seen = set()
     pending = [error]
     while pending:
@@ -75,7 +77,7 @@ def _never_connected(error: BaseException) -> bool:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, _NEVER_CONNECTED):
+        if isinstance(current, kinds):
             return True
         pending.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
         for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
@@ -89,13 +91,15 @@ def classify(error: BaseException) -> Optional[Kind]:
     if isinstance(error, DSSCallError):
         if error.status == 429:
             return Kind.NOT_DONE
-        if error.from_dss or error.status < 500:
+        if error.status < 500 or (error.from_dss and error.method in IDEMPOTENT_METHODS):
             return Kind.REFUSED
         return Kind.UNKNOWN
-    if isinstance(error, requests.exceptions.SSLError):
+    if isinstance(error, requests.exceptions.SSLError) and _caused_by(error, (ssl.SSLCertVerificationError,)):
         return Kind.REFUSED
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
-        return Kind.NOT_DONE if _never_connected(error) else Kind.UNKNOWN
+        if isinstance(error, requests.ConnectTimeout) or _caused_by(error, _NEVER_CONNECTED):
+            return Kind.NOT_DONE
+        return Kind.UNKNOWN
     if isinstance(error, (requests.RequestException, json.JSONDecodeError)):
         # Cut-off bodies, content that does not decode, JSON that does not parse.
         return Kind.UNKNOWN
@@ -124,6 +128,10 @@ def describe_call_error(error: BaseException, what: str, node_label: str) -> Opt
 
 def describe_unanswered(error: BaseException, what: str, node_label: str) -> str:
     """A user-facing sentence for a call that still failed after the retry budget."""
+    method = getattr(error, "method", None) or getattr(getattr(error, "request", None), "method", None)
+    if classify(error) is Kind.UNKNOWN and method and method.upper() not in IDEMPOTENT_METHODS:
+        return ("%s: %s gave no clear answer (%s), so it may have been done. Check in DSS whether it was before "
+                "running it again." % (what, node_label, error))
     if isinstance(error, (GarbledAnswer, json.JSONDecodeError)):
         return ("%s: %s answered something that is not JSON (%s), even after retrying within the retry budget: a "
                 "proxy may be answering in its place. Check the URL and the proxy, then run it again."

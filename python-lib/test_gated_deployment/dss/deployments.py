@@ -5,11 +5,12 @@ project key), both plausible shapes are read here and nowhere else.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ..errors import PluginError
-from .answers import DSSCallError, dss_call
+from .answers import DSSCallError, classify, dss_call
 from .futures import FutureState, UpdateFuture
 from .transport import DSSClient
 
@@ -39,6 +40,9 @@ class DeploymentInfo:
     # The bundle the nodes run; `bundle_id` is the one the settings ask for. They differ after a failed update that
     # was not rolled back. "" when DSS does not say and the deployment is OUT_OF_SYNC: no bundle can be trusted.
     running_bundle_id: str = ""
+    # The bundle DSS says every node runs (per-node status), or "" when it does not say: only this one proves
+    # what an update did, since `running_bundle_id` falls back to the settings.
+    nodes_bundle_id: str = ""
 
     @property
     def subject(self) -> str:
@@ -78,7 +82,7 @@ def read_deployment(deployer: DSSClient, deployment_id: str, where: str = "the D
                     deployment_id, bundle, running)
     return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
                           published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage,
-                          running_bundle_id=running)
+                          running_bundle_id=running, nodes_bundle_id=_running_bundle(heavy))
 
 
 def running_bundle(info: DeploymentInfo) -> str:
@@ -134,12 +138,15 @@ def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str
     if stage:
         return stage
     try:
-        for infra in deployer.get_projectdeployer().list_infras(as_objects=False):
-            basic = infra.get("infraBasicInfo", infra)
-            if basic.get("id") == infra_id:
-                return basic.get("stage")
-    except DSSCallError:
+        infras = deployer.get_projectdeployer().list_infras(as_objects=False)
+    except Exception as error:  # noqa: BLE001 - the stage only labels pages: without it, they say nothing
+        if classify(error) is None:
+            raise
         return None
+    for infra in infras:
+        basic = infra.get("infraBasicInfo", infra) if isinstance(infra, dict) else {}
+        if basic.get("id") == infra_id:
+            return basic.get("stage")
     return None
 
 
@@ -281,11 +288,12 @@ def running_update(deployer: DSSClient, deployment_id: str, since_ms: int) -> Op
     [I] The futures list has no documented field naming the deployment: a future whose display name or payload
     holds the deployment id is taken as its update.
     """
+    named = re.compile(r"(?<![\w.-])%s(?![\w.-])" % re.escape(deployment_id))
     for raw in deployer.list_futures(as_objects=False, all_users=False) or []:
         if not isinstance(raw, dict) or not raw.get("jobId"):
             continue
         state = FutureState.read(raw)
         about = " ".join(str(raw.get(key) or "") for key in ("jobDisplayName", "payload", "target"))
-        if deployment_id in about and (not state.start_ms or state.start_ms >= since_ms):
+        if named.search(about) and state.start_ms >= since_ms and state.alive is not False:
             return UpdateFuture.listed(deployer, raw)
     return None

@@ -37,8 +37,11 @@ class FutureState:
 
     @classmethod
     def ended(cls, status: str) -> "FutureState":
-        """The state of an update already over, as its history entry tells it."""
-        return cls(has_result=True, alive=False, result_status=status)
+        """The state of an update already over, as its history entry tells it: only SUCCESS or WARNING pass."""
+        if status in ("SUCCESS", "WARNING"):
+            return cls(has_result=True, alive=False, result_status=status)
+        return cls(has_result=True, alive=False, result_status="ERROR",
+                   result_messages=["the update history says it ended %s" % (status or "without a status")])
 
 
 class UpdateFuture:
@@ -55,10 +58,6 @@ class UpdateFuture:
     def on(self, client) -> "UpdateFuture":
         """The same future, followed through another client (the cleanup one)."""
         return UpdateFuture(DSSFuture(client, self._future.job_id, self._future.state))
-
-    @property
-    def job_id(self) -> Optional[str]:
-        return self._future.job_id
 
     @property
     def first_state(self) -> FutureState:

@@ -5,7 +5,8 @@ Retries follow the classifier of `answers`: a call that did not reach DSS (NOT_D
 method; a call whose outcome is UNKNOWN is sent again only when it is safe to repeat (GET, PUT, DELETE). A POST
 whose outcome is unknown is never repeated here: its caller looks whether the action happened before deciding.
 The budget is time: attempts and sleeps since the first attempt count against it, Retry-After is capped by what is
-left, and a deadline set on the client (a step's) caps it too. Sleeps wake up at once when the step is aborted.
+left, and a deadline set on the client (a step's) caps it too. A last attempt may still take up to its own
+timeouts. Sleeps wake up at once when the step is aborted.
 """
 
 import copy
@@ -22,7 +23,7 @@ import requests
 import tenacity
 
 from ..settings import NodeSettings
-from .answers import DSSCallError, GarbledAnswer, Kind, classify
+from .answers import IDEMPOTENT_METHODS, DSSCallError, GarbledAnswer, Kind, classify
 from .interrupts import StopSignal
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ log = logging.getLogger(__name__)
 # The client type, for the type hints of the layers above (only this layer imports dataikuapi).
 DSSClient = dataikuapi.DSSClient
 
-IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 # The Date header gives the server's time to the second: clock offsets are known to within that.
 DATE_RESOLUTION_MS = 1000
+# Margin when comparing a time on a server's clock with the time of a request sent there.
+CLOCK_MARGIN_MS = 2 * DATE_RESOLUTION_MS
 
 
 @dataclass(frozen=True)

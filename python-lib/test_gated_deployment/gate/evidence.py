@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Dict, List, Optional
 
-from ..dss.answers import ClientError, Kind, classify, dss_call
+from ..dss.answers import ClientError, DSSCallError, Kind, classify, dss_call
 from ..dss.deployments import DeploymentInfo, last_update_end_ms, published_bundles
 from ..dss.scenarios import Scenario, read_scenarios
 from ..dss.testing_status import deployment_testing_status, last_test_runs_report, project_testing_status
@@ -32,8 +32,6 @@ _ZONE_MATCH_MS = 2000
 _RUNS_FOR_ZONE = 5
 
 
-
-
 def node_details(client: DSSClient, project_key: str, bundle_id: Optional[str], evidence: NodeEvidence,
                  reference: DSSClient):
     """Adds per-scenario results and the list of test scenarios, read on the node itself; their times go on the
@@ -43,7 +41,7 @@ def node_details(client: DSSClient, project_key: str, bundle_id: Optional[str], 
         cases = parse_report(dss_call(what, evidence.node, last_test_runs_report, client, project_key, bundle_id))
     except PluginError as error:
         cause = error.__cause__
-        if classify(cause) is not Kind.REFUSED or cause.is_permission_denied:
+        if not isinstance(cause, DSSCallError) or classify(cause) is not Kind.REFUSED or cause.is_permission_denied:
             # The preset was given to get this evidence: a key it refuses, or a node that does not answer, is a
             # failure to report, not a detail to note.
             raise
@@ -81,7 +79,8 @@ def gather_for_deployment(deployer: DSSClient, info: DeploymentInfo, bundle_id: 
             node_details(client, info.deployed_project_key, bundle_id, evidence, deployer)
         nodes.append(evidence)
     return GateEvidence(subject=info.subject, bundle_id=bundle_id, nodes=nodes,
-                        last_update_ms=last_update_end_ms(deployer, info.deployment_id),
+                        last_update_ms=dss_call("Reading the update history of %s" % info.subject, where,
+                                                last_update_end_ms, deployer, info.deployment_id),
                         now_ms=server_now_ms(deployer))
 
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from ..dss.answers import Kind, classify, describe_call_error, describe_unanswered, dss_call
+from ..dss.answers import DSSCallError, Kind, classify, describe_call_error, describe_unanswered, dss_call
 from ..dss.deployments import (
     DeploymentInfo,
     Health,
@@ -31,7 +31,7 @@ from ..dss.deployments import (
 from ..dss.futures import FutureState, UpdateFuture
 from ..dss.interrupts import StopSignal
 from ..dss.testing_status import deployment_testing_status
-from ..dss.transport import for_cleanup, server_now_ms
+from ..dss.transport import CLOCK_MARGIN_MS, for_cleanup, server_now_ms
 from ..errors import PluginError, StepInterrupted
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,6 @@ HEALTH_ACCEPTED = ("HEALTHY", "WARNING")
 FUTURE_POLL_FIRST_SECONDS = 0.1
 FUTURE_POLL_SECONDS = 1.0
 CONFLICT_RETRY_SECONDS = 2.0
-# Margin when comparing times on the server's clock with the time of a request: the offset is known to a second.
-CLOCK_MARGIN_MS = 2000
 # How long an aborted update may take to stop before the step says it could not confirm the abort.
 ABORT_CONFIRM_SECONDS = 10.0
 
@@ -99,10 +97,11 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     """
     stop = stop or StopSignal()
     deadline = time.monotonic() + options.timeout
-    _point_at(deployer, info.deployment_id, bundle_id, where)
-    log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
-    progress = _Progress(last_before_ms=_last_update_start(deployer, info, where))
+    progress = _Progress()
     try:
+        _point_at(deployer, info.deployment_id, bundle_id, where)
+        log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
+        progress.last_before_ms = _last_update_start(deployer, info, where)
         final = _follow(_start(deployer, info, bundle_id, options, deadline, where, stop, progress), deployer,
                         info, bundle_id, deadline, where, stop, progress)
     except _NotStarted as error:
@@ -177,6 +176,13 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
             if kind is None:
                 raise
             if kind is Kind.REFUSED and _busy(error):
+                if unanswered_since is not None:
+                    # The update that runs may be the one our unanswered request started.
+                    found = _find_update(deployer, info, bundle_id, sent_at_ms, where, progress)
+                    if found is not None:
+                        return found
+                    raise _StartUnknown(_cannot_tell(info, bundle_id, "another update runs, and an earlier request "
+                                                     "for this one got no clear answer")) from None
                 progress.sent_at_ms = 0
                 _wait_for_other_update(info, bundle_id, options, deadline, stop, error)
                 continue
@@ -200,7 +206,8 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
 
 def _busy(error) -> bool:
     # [I] DSS refuses a second update of a deployment while one runs (409 or 400 "already").
-    return error.status == 409 or (error.status == 400 and "already" in str(error).lower())
+    return isinstance(error, DSSCallError) and (
+        error.status == 409 or (error.status == 400 and "already" in str(error).lower()))
 
 
 def _wait_for_other_update(info, bundle_id, options, deadline, stop, error):
@@ -215,35 +222,63 @@ def _wait_for_other_update(info, bundle_id, options, deadline, stop, error):
     stop.sleep(CONFLICT_RETRY_SECONDS)
 
 
-def _find_update(deployer, info: DeploymentInfo, bundle_id: str, since_ms: int, where: str,
-                 progress: _Progress) -> Optional[FutureState]:
-    """The state of the update a request with no clear answer started, or None when it is known none did."""
+class _Found:
+    """What looking for an update found: a future to follow, or the end state of an update already over."""
+
+    def __init__(self, future: Optional[UpdateFuture] = None, ended: Optional[FutureState] = None):
+        self.future = future
+        self.ended = ended
+
+
+def _look(deployer, info: DeploymentInfo, bundle_id: str, since_ms: int, where: str,
+          progress: _Progress) -> Optional[_Found]:
+    """The update of the deployment asked for since `since_ms`: still running, or ended; None when it is known
+    that none started. Raises _StartUnknown when DSS cannot tell."""
     what = "Looking for the update of %s" % info.subject
     try:
         future = dss_call(what, where, running_update, deployer, info.deployment_id, since_ms)
         if future is not None:
-            progress.future = future
-            log.info("DSS had started the update of %s to bundle %s: following it.", info.subject, bundle_id)
-            return future.first_state
+            return _Found(future=future)
         history = dss_call(what, where, read_update_history, deployer, info.deployment_id)
-        if history.last is not None and _is_new(history.last.start_ms, since_ms, progress):
-            log.info("DSS had started the update of %s to bundle %s, and it has ended (%s).", info.subject,
-                     bundle_id, history.last.status or "no status")
-            return FutureState.ended(history.last.status)
+        last = history.last
+        if last is not None and _is_new(last.start_ms, since_ms, progress):
+            if not last.end_ms:
+                raise _StartUnknown(_cannot_tell(info, bundle_id, "an update started and has not ended, and DSS "
+                                                 "gives no handle to follow it"))
+            return _Found(ended=FutureState.ended(last.status))
         if history.available:
             return None
-        # [I] Before DSS 14.1 there is no history: a quick update may have come and gone; only the nodes can say.
+        # [I] Before DSS 14.1 there is no history: a quick update may have come and gone. Only a bundle DSS says
+        # the nodes run proves it did; the settings' bundle is the one just written.
         if bundle_id != info.running_bundle_id and read_deployment(deployer, info.deployment_id,
-                                                                   where).running_bundle_id == bundle_id:
-            return FutureState.ended("SUCCESS")
-        reason = "this DSS keeps no update history, and the nodes do not run bundle %s" % bundle_id
+                                                                   where).nodes_bundle_id == bundle_id:
+            return _Found(ended=FutureState.ended("SUCCESS"))
+        reason = "this DSS keeps no update history, and does not say the nodes run bundle %s" % bundle_id
     except PluginError as error:
         reason = str(error)
-    raise _StartUnknown(
-        "The request to start the update of %s to bundle %s got no clear answer, and whether the update started "
-        "cannot be told (%s). The deployment's settings point at bundle %s: it may be OUT_OF_SYNC. Check it in the "
-        "Project Deployer, then update it or point it back at bundle %s." % (
-            info.subject, bundle_id, reason, bundle_id, info.running_bundle_id or "the one it ran"))
+    raise _StartUnknown(_cannot_tell(info, bundle_id, reason))
+
+
+def _cannot_tell(info: DeploymentInfo, bundle_id: str, reason: str) -> str:
+    return ("Whether the update of %s to bundle %s started, or how it ended, cannot be told (%s). The deployment's "
+            "settings point at bundle %s: it may be OUT_OF_SYNC. Check it in the Project Deployer, then update it or "
+            "point it back at bundle %s." % (info.subject, bundle_id, reason, bundle_id,
+                                             info.running_bundle_id or "the one it ran"))
+
+
+def _find_update(deployer, info: DeploymentInfo, bundle_id: str, since_ms: int, where: str,
+                 progress: _Progress) -> Optional[FutureState]:
+    """The state of the update a request with no clear answer started, or None when it is known none did."""
+    found = _look(deployer, info, bundle_id, since_ms, where, progress)
+    if found is None:
+        return None
+    if found.future is not None:
+        progress.future = found.future
+        log.info("DSS had started the update of %s to bundle %s: following it.", info.subject, bundle_id)
+        return found.future.first_state
+    log.info("DSS had started the update of %s to bundle %s, and it has ended (%s).", info.subject, bundle_id,
+             found.ended.result_status)
+    return found.ended
 
 
 def _last_update_start(deployer, info: DeploymentInfo, where: str) -> Optional[int]:
@@ -273,7 +308,8 @@ def _follow(state: FutureState, deployer, info: DeploymentInfo, bundle_id: str, 
     interval = FUTURE_POLL_FIRST_SECONDS
     while True:
         if state.unknown:
-            return _lost(deployer, info, bundle_id, progress, where)
+            state = _lost(deployer, info, bundle_id, progress, where)
+            continue
         if state.has_result or state.alive is False or progress.future is None:
             return state
         if time.monotonic() > deadline:
@@ -287,7 +323,16 @@ def _follow(state: FutureState, deployer, info: DeploymentInfo, bundle_id: str, 
             if kind is None:
                 raise
             if kind is Kind.REFUSED:
-                # [V] DSS's own UI takes an HTTP error on a future's poll as the task failing (FutureWatcher).
+                # [V] DSS's own UI takes an HTTP error on a future's poll as the task failing (FutureWatcher). It
+                # may only be the poll that failed: look at the update first.
+                found = _look(deployer, info, bundle_id, progress.sent_at_ms, where, progress)
+                if found is not None and found.future is not None:
+                    log.warning("DSS answered the progress of the update of %s with %s, but the update still runs: "
+                                "following it.", info.subject, error)
+                    progress.future = found.future
+                    continue
+                if found is not None:
+                    return found.ended
                 return FutureState(has_result=True, alive=False, result_status="ERROR",
                                    result_messages=["DSS answered the update's progress with %s" % error])
             log.warning("Following the update of %s failed for now (%s): trying again.", info.subject, error)
@@ -295,20 +340,18 @@ def _follow(state: FutureState, deployer, info: DeploymentInfo, bundle_id: str, 
 
 def _lost(deployer, info: DeploymentInfo, bundle_id: str, progress: _Progress, where: str) -> FutureState:
     """The end of an update whose future DSS no longer knows, from the update history or the nodes."""
-    what = "Reading the update history of %s" % info.subject
-    history = dss_call(what, where, read_update_history, deployer, info.deployment_id)
-    if history.last is not None and _is_new(history.last.start_ms, progress.sent_at_ms, progress) \
-            and history.last.end_ms:
-        log.warning("DSS lost track of the update of %s (its future answers 'unknown'); the update history says "
-                    "it ended %s.", info.subject, history.last.status or "without a status")
-        return FutureState.ended(history.last.status or "ERROR")
-    running = read_deployment(deployer, info.deployment_id, where).running_bundle_id
-    if running == bundle_id:
-        log.warning("DSS lost track of the update of %s (its future answers 'unknown'); its nodes run bundle %s.",
-                    info.subject, bundle_id)
+    log.warning("DSS lost track of the update of %s (its future answers 'unknown'): looking at the deployment.",
+                info.subject)
+    found = _look(deployer, info, bundle_id, progress.sent_at_ms, where, progress)
+    if found is not None and found.future is not None:
+        progress.future = found.future
+        return found.future.first_state
+    if found is not None:
+        return found.ended
+    if read_deployment(deployer, info.deployment_id, where).nodes_bundle_id == bundle_id:
         return FutureState.ended("SUCCESS")
     return FutureState(has_result=True, alive=False, result_status="ERROR", result_messages=[
-        "DSS lost track of the update (its future answers 'unknown') and the nodes run bundle %s" % (running or "?")])
+        "DSS lost track of the update (its future answers 'unknown') and nothing shows how it ended"])
 
 
 def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
@@ -322,10 +365,15 @@ def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
     future = progress.future
     if future is None and progress.sent_at_ms:
         try:
-            future = running_update(cleanup, info.deployment_id, progress.sent_at_ms)
-        except Exception as error:  # noqa: BLE001 - cleanup must go on and say what it could not do
-            return False, ("whether the update started could not be checked (%s): check %s in the Project "
-                           "Deployer." % (error, info.subject))
+            found = _look(cleanup, info, bundle_id, progress.sent_at_ms, where, progress)
+        except _StartUnknown as error:
+            return False, str(error)
+        if found is not None and found.ended is not None:
+            if found.ended.failed:
+                return _put_back(cleanup, info, where)
+            return True, "the update had already ended before the abort: %s runs bundle %s." % (info.subject,
+                                                                                                bundle_id)
+        future = found.future if found is not None else None
     if future is None:
         return _put_back(cleanup, info, where)
     future = future.on(cleanup)
@@ -337,8 +385,8 @@ def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
     while time.monotonic() < until:
         try:
             state = future.poll()
-        except Exception as error:  # noqa: BLE001 - a future DSS no longer knows has stopped
-            if classify(error) is Kind.REFUSED:
+        except Exception as error:  # noqa: BLE001 - whatever the poll answered, the futures list tells
+            if classify(error) is Kind.REFUSED and not _still_runs(cleanup, info, progress):
                 break
             time.sleep(0.5)
             continue
@@ -354,6 +402,14 @@ def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
                        % (ABORT_CONFIRM_SECONDS, info.subject, bundle_id))
     settled, story = _put_back(cleanup, info, where)
     return settled, "the update was aborted. " + story
+
+
+def _still_runs(deployer, info: DeploymentInfo, progress: _Progress) -> bool:
+    try:
+        return running_update(deployer, info.deployment_id, progress.sent_at_ms) is not None
+    except Exception as error:  # noqa: BLE001 - when it cannot be told, it may still run
+        log.warning("Whether the update of %s still runs could not be read: %s.", info.subject, error)
+        return True
 
 
 def _put_back(deployer, info: DeploymentInfo, where: str) -> Tuple[bool, str]:

@@ -19,9 +19,9 @@ from typing import Callable, Dict, List, Optional
 
 from ..dss.answers import ClientError, Kind, classify, describe_call_error, describe_unanswered
 from ..dss.interrupts import StopSignal
-from ..dss.scenarios import Scenario, list_scenarios
-from ..dss.transport import for_cleanup, limit_retries, server_clock_offset_ms
-from ..errors import PluginError
+from ..dss.scenarios import RunState, Scenario, list_scenarios
+from ..dss.transport import CLOCK_MARGIN_MS, for_cleanup, limit_retries, server_clock_offset_ms
+from ..errors import PluginError, StepInterrupted
 from .discovery import Target
 from .jobs import IN_FLIGHT, STARTED, Abort, Attempt, Job, JobState
 from .results import ABORTED, FAILED, NOT_RUN, SUCCESS, UNKNOWN_OUTCOME, WARNING, RunSummary, ScenarioResult
@@ -40,9 +40,6 @@ ABORT_GRACE_SECONDS = 30.0
 DIRECT_REFRESH_SECONDS = 15.0
 # After a run request whose answer was lost, how long to look for the run DSS may have started before asking again.
 RECONCILE_SECONDS = 10.0
-# Margin when matching a run's start (server clock) with the time of our request: the server clock offset is
-# known to within a second.
-CLOCK_MARGIN_MS = 2000
 # Whether DSS cancelled a run request is asked every this many polls, not every poll.
 CANCEL_CHECK_EVERY = 5
 # DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
@@ -50,8 +47,9 @@ MAX_CANCELLATIONS = 10
 # When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
 FINAL_ABORT_TRIES = 3
 FINAL_ABORT_PAUSE_SECONDS = 0.5
-# ...and the runs of run requests whose answer was lost are looked for this long, in case DSS starts them late.
-FINAL_LOOK_SECONDS = 3.0
+# ...and the runs of run requests not seen yet are looked for this long, in case DSS starts them late (the step
+# must end before DSS, which sent SIGTERM, kills it).
+FINAL_LOOK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -225,6 +223,11 @@ class TestRunner:
         job.move(JobState.REQUESTED)
         try:
             job.attempt.request = job.handle.request_run()
+        except StepInterrupted:
+            # Raised from the transport's sleep between attempts: a run request is only sent again after an answer
+            # that it was not done, so this one started nothing.
+            job.move(JobState.PENDING)
+            raise
         except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
             kind = classify(error)
             if kind is Kind.UNKNOWN:
@@ -431,16 +434,23 @@ class TestRunner:
             time.sleep(FINAL_ABORT_PAUSE_SECONDS)
             for job in list(unseen):
                 handle = Scenario(cleanup[id(job.target)], job.target.project_key, job.scenario.id)
-                since = job.attempt.requested_epoch_ms + server_clock_offset_ms(job.target.client) - CLOCK_MARGIN_MS
                 try:
-                    late = [run for run in handle.last_runs(limit=3) if run.state.start_ms >= since]
+                    late = self._late_run(job, handle)
                 except Exception as error:  # noqa: BLE001 - cleanup must go on for the other runs
                     log.warning("Could not look for the run of %s: %s.", job.label, error)
                     continue
-                if any(run.state.running for run in late):
-                    self._final_abort(job, handle)
-                if late:
+                if late is not None:
                     unseen.remove(job)
+                    if late.running:
+                        self._final_abort(job, handle)
+
+    def _late_run(self, job: Job, handle: Scenario) -> Optional[RunState]:
+        """The run a request of the job started after all, if DSS shows it now."""
+        if job.attempt.request is not None:
+            run = job.attempt.request.run()  # the request was answered: its trigger fire knows its run
+            return run.state if run is not None else None
+        since = job.attempt.requested_epoch_ms + server_clock_offset_ms(job.target.client) - CLOCK_MARGIN_MS
+        return next((run.state for run in handle.last_runs(limit=3) if run.state.start_ms >= since), None)
 
     def _final_abort(self, job: Job, handle: Scenario):
         for attempt in range(1, FINAL_ABORT_TRIES + 1):
