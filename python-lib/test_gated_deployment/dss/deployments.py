@@ -258,9 +258,13 @@ def read_update_history(deployer: DSSClient, deployment_id: str) -> UpdateHistor
     """The deployment's last update, as its history tells it.
 
     [U] A deployment never updated answers a DSS "not found"; a DSS without the history answers a bare 404 page.
+    [V] Inside DSS the plugin runs with that DSS's client: before 14.1 it has no `get_update` either.
     """
+    handle = _handle(deployer, deployment_id)
+    if not hasattr(handle, "get_update"):
+        return UpdateHistory(available=False)
     try:
-        raw = _handle(deployer, deployment_id).get_update().get_raw() or {}
+        raw = handle.get_update().get_raw() or {}
     except DSSCallError as error:
         if error.is_not_found and error.from_dss:
             return UpdateHistory(available=True)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Dict, Optional
 
+from ..errors import PluginError
 from .transport import DSSClient
 
 
@@ -26,9 +27,16 @@ def deployment_testing_status(deployer: DSSClient, deployment_id: str, bundle_id
     return TestingCounts.read(handle.get_testing_status(bundle_id, node_id))
 
 
+class NotInThisDSS(PluginError):
+    """The DSS client the plugin runs with (the one DSS provides) has no such call: the DSS is older than needed."""
+
+
 def run_deployment_tests(deployer: DSSClient, deployment_id: str, node_id: Optional[str]) -> TestingCounts:
     """The Deployer's run-test-scenarios call (DSS 14.1+); it answers a testing status."""
     handle = deployer.get_projectdeployer().get_deployment(deployment_id)
+    if not hasattr(handle, "run_test_scenarios"):
+        # [V] The DSS 13.3 and 14.0 clients have no run_test_scenarios.
+        raise NotInThisDSS("This DSS's API client has no call to run a deployment's test scenarios (DSS 14.1+).")
     return TestingCounts.read(handle.run_test_scenarios(node_id))
 
 

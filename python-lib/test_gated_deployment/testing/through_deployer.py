@@ -13,7 +13,7 @@ from typing import Dict
 from ..dss.answers import DSSCallError, dss_call
 from ..dss.deployments import AutomationNode, DeploymentInfo
 from ..dss.interrupts import StopSignal
-from ..dss.testing_status import deployment_testing_status, run_deployment_tests
+from ..dss.testing_status import NotInThisDSS, deployment_testing_status, run_deployment_tests
 from ..errors import PluginError
 from .results import NodeCounts
 
@@ -31,11 +31,12 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
         launched = dss_call("Running the test scenarios of %s" % info.subject, label, run_deployment_tests, deployer,
                             info.deployment_id, node.node_id).per_outcome
     except PluginError as error:
-        cause = error.__cause__
-        if isinstance(cause, DSSCallError) and cause.is_not_found:
+        cause = error if isinstance(error, NotInThisDSS) else error.__cause__
+        if isinstance(cause, NotInThisDSS) or (isinstance(cause, DSSCallError) and cause.is_not_found):
             raise PluginError(
                 "The Deployer cannot run test scenarios for %s on %s: this needs DSS 14.1 or later (%s). Give a "
-                "'DSS node' preset for the Automation node instead." % (info.subject, label, cause.detail)
+                "'DSS node' preset for the Automation node instead." % (
+                    info.subject, label, getattr(cause, "detail", None) or cause)
             ) from cause
         raise
     log.info("The Deployer started the test scenarios of %s on %s; waiting for its testing status to settle "
