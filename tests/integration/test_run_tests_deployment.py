@@ -3,8 +3,9 @@ Deployer, with parallelism, retries, fail-fast, the already-running policies and
 
 import pytest
 from dss_simulator import ScenarioSpec
+from junit_rules import schema_problems
+from junitparser.xunit2 import JUnitXml
 from stepkit import run_plugin_step
-from test_gated_deployment.gate.junit import parse_report
 from worlds import PROJECT, build_estate, make_tests, preset_ref
 
 STEP = "run-test-scenarios"
@@ -68,22 +69,30 @@ def test_multi_node_failure_names_the_node(sim):
     assert len(estate.qa_nodes[0].runs(PROJECT, "test_1")) == 1 and len(estate.qa_nodes[1].runs(PROJECT, "test_1")) == 1
 
 
-def test_junit_report_is_merged_per_node_and_counts_match(sim, tmp_path):
-    estate = build_estate(sim, make_tests(4, test_3={"outcome": "FAILED"}), qa_nodes=2)
-    out = run(estate, deployment_config(estate, parallelism=4, report_folder="reports"),
+def test_junit_per_node_counts_what_the_step_handled(sim, tmp_path):
+    # Per node: a pass, a flaky pass, a failure, and (fail-fast, one at a time) a scenario never started.
+    estate = build_estate(sim, make_tests(4, test_2={"fail_first": 1}, test_3={"outcome": "FAILED"}), qa_nodes=2)
+    out = run(estate, deployment_config(estate, parallelism=1, retries=1, fail_fast=True, report_folder="reports"),
               extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
     assert not out.ok
     files = sorted(p for p in (tmp_path / "reports").rglob("*") if p.is_file())
-    assert sorted(p.suffix for p in files) == [".html", ".xml", ".xml"]
+    assert sorted(p.name for p in files if p.suffix == ".xml") == ["junit-qa1.xml", "junit-qa2.xml"]
     for node in estate.qa_nodes:
-        xml = next(p for p in files if p.name == "junit-Automation-node-%s-of-infrastructure-qa-infra.xml"
-                   % node.node_id).read_bytes()
-        cases = parse_report(xml)
-        failed_runs = sum(1 for s in ("test_1", "test_2", "test_3", "test_4")
-                          for r in node.runs(PROJECT, s) if r.outcome == "FAILED")
-        assert sum(1 for c in cases if c.outcome == "FAILED") == failed_runs == 1
+        document = next(p for p in files if p.name == "junit-%s.xml" % node.node_id).read_bytes()
+        assert schema_problems(document) == []
+        [suite] = list(JUnitXml.fromstring(document))
+        mine = [r for r in out.variables["tests_results"] if "node %s " % node.node_id in r["node"]]
+        assert suite.tests == len(mine) == 4
+        assert suite.failures == sum(1 for r in mine if r["outcome"] == "FAILED") == 1
+        assert suite.skipped == sum(1 for r in mine if r["outcome"] == "NOT_RUN") == 1
+        cases = {case.name: case for case in suite}
+        assert cases["test_2"].is_flaky and cases["test_3"].is_rerun
+        assert "fail-fast" in cases["test_4"].result[0].message
     html = next(p for p in files if p.suffix == ".html").read_text()
     assert "test_3" in html and "FAILED" in html
+    # Each run links to the node it ran on, not to the node that ran the step.
+    assert estate.qa_nodes[0].url + "/projects/SHOP/scenarios/test_1/runs/list/" in html
+    assert estate.design.url + "/projects/SHOP/scenarios/test_1" not in html
 
 
 def test_through_the_deployer_without_presets(sim):

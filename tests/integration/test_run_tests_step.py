@@ -40,7 +40,12 @@ def test_one_failed_fails_the_step_and_names_it(design, project):
     out = run_plugin_step(design, STEP, "SHOP", {"parallelism": 3})
     assert not out.ok
     assert out.run.outcome == "FAILED"
-    assert "test_broken" in out.run.log.splitlines()[-1]
+    # The step ends with an exception whose message is the failure line, so that DSS shows it as the step's error.
+    lines = out.run.log.splitlines()
+    assert lines[-1].startswith("test_gated_deployment.components.step_runtime.StepFailed: ")
+    message = lines[lines.index("Traceback (most recent call last):") - 1]  # the stderr line before the traceback
+    assert "test_broken" in message and lines[-1].endswith(message)
+    assert "During handling" not in out.run.log
     assert out.variables["tests_failed"] == 1
     assert out.variables["tests_failed_ids"] == ["test_broken"]
     assert out.variables["tests_passed"] == 2

@@ -33,7 +33,8 @@ def run_test_scenarios(context) -> RunSummary:
         else:
             log.info("This step runs in scenario %s of project %s (from the %s variable).", caller.scenario_id,
                      caller.project_key, caller.source)
-        targets.append(_project_target(context.local_client(), project_key, where, settings, caller, True))
+        targets.append(_project_target(context.local_client(), project_key, where, settings, caller, True,
+                                       "this-node", context.variables.get("dssURL")))
         where = "project %s on this node" % project_key
     else:
         targets, node_counts, where = _deployment_targets(context, settings, caller)
@@ -50,7 +51,7 @@ def run_test_scenarios(context) -> RunSummary:
 
 
 def _project_target(client, project_key: str, where: str, settings: RunTestsSettings, caller,
-                    may_hold_caller: bool) -> Target:
+                    may_hold_caller: bool, node_key: str, node_url) -> Target:
     items = read_scenarios(client, project_key, where)
     found = discover(items, project_key, where, settings.selection, caller, may_hold_caller=may_hold_caller)
     for note in found.notes:
@@ -64,7 +65,8 @@ def _project_target(client, project_key: str, where: str, settings: RunTestsSett
         log.warning(message + " Passing, as '%s' is ticked.", F_ALLOW_NO_TESTS.label)
     log.info("Running %d test scenario(s) of project %s on %s, %d at a time: %s", len(found.scenarios), project_key,
              where, settings.options.parallelism, ", ".join(s.id for s in found.scenarios) or "none")
-    return Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios)
+    return Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios, node_key=node_key,
+                  node_url=node_url)
 
 
 def _deployment_targets(context, settings: RunTestsSettings, caller):
@@ -89,7 +91,7 @@ def _deployment_targets(context, settings: RunTestsSettings, caller):
             raise
         return [], counts, where
     connected = connect_deployment_nodes(info, list(target.automation_nodes), context.node_client)
-    targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False)
+    targets = [_project_target(c.client, info.deployed_project_key, c.label, settings, caller, False, c.key, c.url)
                for c in connected]
     return targets, [], where
 
@@ -124,7 +126,7 @@ def _run_nodes_in_parallel(calls, step_stop: StopSignal):
 def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
     """Saves the reports; a folder that cannot take them is a warning, not a reason to lose the test results."""
     try:
-        paths = save_reports(context.open_folder(folder_id), summary, where, context.variables.get("dssURL"))
+        paths = save_reports(context.open_folder(folder_id), summary, where)
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be reported
         log.warning("Could not save the test reports to managed folder %s (%s: %s). Check that the folder exists "
                     "in this project and that the scenario's user may write to it.", folder_id,

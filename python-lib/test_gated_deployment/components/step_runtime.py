@@ -17,13 +17,18 @@ from .failures import describe_failure
 from .fields import read_transport_policy
 
 
+class StepFailed(Exception):
+    """How a failing step ends: DSS makes the failure summary of a step from the exception it ends with [V] (DSS 9's
+    ErrorMonitoringWrapper: "At line N: <type>: <message>"). The message is already masked."""
+
+
 def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, Any], plugin_config: Dict[str, Any],
              scenario: Any, local_client_factory: Callable[[], DSSClient], project_key: str,
              folder_factory: Callable[[str], Any]):
-    """Runs a step's logic and turns its end into the exit status DSS reads.
+    """Runs a step's logic and turns its end into what DSS reads.
 
-    A normal return exits 0 (SUCCESS). A PluginError, an abort (SIGTERM) or any other error exits 1 after one
-    clear, secret-free line on stderr, without a stack trace for expected failures.
+    A normal return is a SUCCESS. A PluginError, an abort (SIGTERM) or any other error writes one clear, secret-free
+    line on stderr, then raises StepFailed with that line, which DSS shows as the step's error.
     """
     config = merge_step_config(step_config, plugin_config)
     redactor = Redactor(secrets_in(config))
@@ -51,6 +56,6 @@ def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, A
 
 def _fail(redactor: Redactor, message: str):
     message = redactor.mask(message)
-    # [I] DSS fails a plugin step on a non-zero exit and shows the end of its output.
     sys.stderr.write(message + "\n")
-    sys.exit(1)
+    # Not chained (`from None`): the traceback DSS prints must not repeat the unmasked original.
+    raise StepFailed(message) from None

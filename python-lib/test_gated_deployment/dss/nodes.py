@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 class ConnectedNode:
     node: AutomationNode
     client: DSSClient
-    label: str
+    label: str          # for sentences: "Automation node qa1 of infrastructure qa-infra"
+    url: str            # the node's base URL, for links to its runs
+    key: str            # short, for file names: the node id, or the infrastructure's on a single node
 
 
 def _same_endpoint(a: Optional[str], b: Optional[str]) -> bool:
@@ -47,30 +49,30 @@ def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
                 # Not refused: a node may be reached through another name than the Deployer's (a proxy).
                 log.warning("The preset for %s points at %s, but the Deployer knows that node as %s: check that it "
                             "is the same node, or the tests run somewhere else.", label, preset.url, node.url)
-            return [ConnectedNode(node, connected[0][1], label)]
-        matching = [c for p, c in connected if _same_endpoint(p.url, node.url)]
+            return [ConnectedNode(node, connected[0][1], label, preset.url, info.infra_id)]
+        matching = [(p, c) for p, c in connected if _same_endpoint(p.url, node.url)]
         if len(matching) != 1:
             raise PluginError(
                 "%d DSS node presets are given for %s, whose infrastructure %s shows a single Automation node%s (or "
                 "its node list cannot be read with the scenario user's rights): keep only the preset of that node."
                 % (len(connected), info.subject, info.infra_id, " (%s)" % node.url if node.url else ""))
-        return [ConnectedNode(node, matching[0], label)]
+        return [ConnectedNode(node, matching[0][1], label, matching[0][0].url, info.infra_id)]
     result = []
     ids_by_preset = {}
     for node in info.nodes:
         label = node.label(info.infra_id)
-        match = next((c for p, c in connected if _same_endpoint(p.url, node.url)), None)
+        match = next(((p, c) for p, c in connected if _same_endpoint(p.url, node.url)), None)
         if match is None:
             for index, (preset, client) in enumerate(connected):
                 if index not in ids_by_preset:
                     ids_by_preset[index] = dss_call("Identifying the node at %s" % preset.url, preset.url,
                                                          client.get_instance_info).node_id
                 if ids_by_preset[index] == node.node_id:
-                    match = client
+                    match = (preset, client)
                     break
         if match is None:
             raise PluginError(
                 "No DSS node preset reaches %s (%s). Add a preset for it to 'Automation node presets', or run the "
                 "tests through the Deployer instead." % (label, node.url or "URL unknown"))
-        result.append(ConnectedNode(node, match, label))
+        result.append(ConnectedNode(node, match[1], label, match[0].url, node.node_id or info.infra_id))
     return result

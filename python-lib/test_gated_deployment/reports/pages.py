@@ -35,9 +35,10 @@ def ui_path(*parts: str) -> str:
     return "/" + "/".join(quote(str(part), safe="") for part in parts)
 
 
-def render_run_report(summary: RunSummary, where: str, dss_url: Optional[str] = None) -> str:
+def render_run_report(summary: RunSummary, where: str) -> str:
+    # Each run links to the node it ran on.
     rows = [
-        {"result": r, "url": run_url(dss_url, r.project_key, r.scenario_id, r.run_id)}
+        {"result": r, "url": run_url(r.node_url, r.project_key, r.scenario_id, r.run_id)}
         for r in summary.results
     ]
     return render("run_report.html", summary=summary, where=where, rows=rows,
@@ -49,12 +50,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "node"
 
 
-def save_reports(folder, summary: RunSummary, where: str, dss_url: Optional[str] = None) -> List[str]:
-    """Writes the HTML summary and one JUnit file per node into a managed folder; returns the paths."""
+def save_reports(folder, summary: RunSummary, where: str) -> List[str]:
+    """Writes the HTML summary and one JUnit file per node (`junit-<node>.xml`) into a managed folder; returns the
+    paths."""
     prefix = "test-reports/%s" % time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     paths = []
     html_path = "%s/summary.html" % prefix
-    folder.upload_data(html_path, render_run_report(summary, where, dss_url).encode("utf-8"))
+    folder.upload_data(html_path, render_run_report(summary, where).encode("utf-8"))
     paths.append(html_path)
     for node, xml in junit_by_node(summary).items():
         path = "%s/junit-%s.xml" % (prefix, slug(node))

@@ -35,8 +35,10 @@ class Target:
 
     client: DSSClient
     project_key: str
-    node: str
+    node: str                    # for sentences
     scenarios: List[TestScenario]
+    node_key: str = "this-node"  # short, for file names
+    node_url: Optional[str] = None  # the node's base URL, for links to its runs, when known
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ class ScenarioResult:
     message: str = ""
     # Outcomes of every attempt, oldest first: a pass after a failure is a flaky pass.
     attempt_outcomes: List[str] = field(default_factory=list)
-    junit_xml: Optional[bytes] = None
+    junit_xml: Optional[bytes] = None   # DSS's report of the last attempt's run
+    node_key: str = "this-node"
+    node_url: Optional[str] = None
 
     @property
     def flaky(self) -> bool:

@@ -406,6 +406,8 @@ class TestRunner:
             run_id=job.run.id if job.run is not None else None,
             message=message,
             attempt_outcomes=list(job.attempt_outcomes),
+            node_key=job.target.node_key,
+            node_url=job.target.node_url,
         )
         log.info("%s: %s%s", job.label, outcome, " (%s)" % message if message else "")
 
