@@ -1,12 +1,14 @@
 """Assert test status clean, table-driven against the simulator: each case asserts the verdict, and that the
 message names the bundle, the deployment and the node."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable, Dict
 
 import dataikuapi
 import pytest
 from dss_simulator import ScenarioSpec
+from macrokit import check_html
 from stepkit import run_plugin_step
 from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
 
@@ -144,3 +146,27 @@ def test_gate_on_dss_13_3_works_without_the_update_history(sim):
     assert out.ok, out.log
     assert out.variables["gate_verdict"] == "PASS"
     assert "update history of deployment SHOP-on-qa cannot be read" in out.log
+
+
+def test_the_verdict_is_saved_as_an_audit_record(sim, tmp_path):
+    estate = build_estate(sim, make_tests(3), with_prod=False)
+    ran_clean(estate)
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "report_folder": "audit",
+                                                         "automation_nodes": [preset_ref("qa")], "max_age_s": 3600},
+                          presets=estate.presets(), extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
+    assert out.ok, out.log
+    [page] = list((tmp_path / "audit").rglob("*.html"))
+    [record_file] = list((tmp_path / "audit").rglob("*.json"))
+    assert page.stem == record_file.stem
+    record = json.loads(record_file.read_text())
+    assert record["verdict"] == "PASS" and record["bundle"] == "v1" and record["subject"] == "deployment SHOP-on-qa"
+    assert record["policy"] == {"min_results_per_node": 1, "fail_on_warning": False, "allow_inconclusive": False,
+                                "max_age_s": 3600.0}
+    [node] = record["nodes"]
+    assert [(c["scenario"], c["outcome"]) for c in node["scenarios"]] == [(t, "SUCCESS") for t in TESTS]
+    assert all(c["ran_at"].endswith("Z") and c["url"].startswith(estate.qa.url) for c in node["scenarios"])
+    assert record["decided_at"] and record["last_update_of_subject"]
+    assert record["decided_by"]["what"].endswith("scenario pipeline of project SHOP")
+    assert record["decided_by"]["url"].startswith(estate.design.url)
+    text = check_html(page.read_text())
+    assert "PASS" in text and "test_2" in text and "at least 1 result(s) per node" in text

@@ -1,7 +1,6 @@
 """The "Assert test status clean" step: a gate that passes only on evidence."""
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -10,8 +9,10 @@ from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
 from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
-from ..reports.pages import render, slug
+from ..reports.pages import run_url
+from ..reports.verdicts import save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
+from ..testing.discovery import find_caller
 from .fields import (
     MAX_SECONDS,
     DeploymentRef,
@@ -98,13 +99,27 @@ def assert_test_status(context) -> Verdict:
     log_verdict(verdict, settings.policy)
     context.set_variables(verdict.variables(settings.variable_prefix))
     if settings.report_folder:
-        path = "gate-reports/%s-%s-%s.html" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()),
-                                                slug(verdict.subject), slug(verdict.bundle_id or "bundle"))
-        context.open_folder(settings.report_folder).upload_data(
-            path, render("verdict.html", verdicts=[verdict]).encode("utf-8"))
-        log.info("Saved the verdict to %s in managed folder %s.", path, settings.report_folder)
+        _save_verdict(context, settings.report_folder, verdict)
     enforce(verdict, settings.policy)
     return verdict
+
+
+def _save_verdict(context, folder_id: str, verdict: Verdict):
+    """Saves the verdict's record; a folder that cannot take it is a warning, not a reason to lose the verdict."""
+    caller = find_caller(context.variables)
+    decided_by = None
+    if caller is not None:
+        decided_by = {"what": "%sscenario %s of project %s" % ("run %s of " % caller.run_id if caller.run_id else "",
+                                                              caller.scenario_id, caller.project_key),
+                      "url": run_url(context.variables.get("dssURL"), caller.project_key, caller.scenario_id,
+                                     caller.run_id or None)}
+    try:
+        paths = save_verdict(context.open_folder(folder_id), verdict, decided_by)
+    except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be enforced
+        log.warning("Could not save the verdict to managed folder %s (%s: %s). Check that the folder exists in this "
+                    "project and that the scenario's user may write to it.", folder_id, type(error).__name__, error)
+        return
+    log.info("Saved the verdict to %s in managed folder %s.", " and ".join(paths), folder_id)
 
 
 def enforce(verdict: Verdict, policy: GatePolicy):
@@ -121,11 +136,11 @@ def _deployment_verdict(context, settings: AssertSettings) -> Verdict:
     deployer, where = connect_deployer(context, settings.deployment)
     info = read_deployment(deployer, settings.deployment.deployment_id, where)
     bundle_id = _bundle_to_check(settings, info, deployer, where)
-    node_clients = None
+    connected = None
     if settings.automation_nodes:
-        connected = connect_deployment_nodes(info, list(settings.automation_nodes), context.node_client)
-        node_clients = {c.node.node_id: c.client for c in connected}
-    return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, node_clients, where,
+        connected = {c.node.node_id: c for c in connect_deployment_nodes(info, list(settings.automation_nodes),
+                                                                         context.node_client)}
+    return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, connected, where,
                                  context.stop)
 
 
@@ -143,4 +158,4 @@ def _project_verdict(context, settings: AssertSettings) -> Verdict:
                             "pick a deployment as the source, or give the bundle id." % F_BUNDLE_MODE.describe())
     project_key = settings.project_key or context.project_key
     return check_project_gate(context.local_client(), project_key, settings.bundle_id, settings.policy,
-                              settings.recheck, stop=context.stop)
+                              settings.recheck, stop=context.stop, url=context.variables.get("dssURL"))

@@ -11,6 +11,7 @@ from typing import Callable, Dict, Optional
 
 from ..dss.deployments import DeploymentInfo
 from ..dss.interrupts import StopSignal
+from ..dss.nodes import ConnectedNode
 from ..dss.transport import DSSClient
 from .evidence import gather_for_deployment, gather_for_project
 from .verdict import INCONCLUSIVE, GateEvidence, GatePolicy, Verdict, evaluate
@@ -42,16 +43,17 @@ def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, rechec
 
 def check_deployment_gate(deployer: DSSClient, info: DeploymentInfo, bundle_id: str, policy: GatePolicy,
                           recheck: Recheck = Recheck(),
-                          node_clients: Optional[Dict[Optional[str], DSSClient]] = None,
+                          connected: Optional[Dict[Optional[str], ConnectedNode]] = None,
                           where: str = "the Deployer", stop: Optional[StopSignal] = None) -> Verdict:
-    return _with_recheck(lambda: gather_for_deployment(deployer, info, bundle_id, node_clients, where),
+    return _with_recheck(lambda: gather_for_deployment(deployer, info, bundle_id, connected, where),
                          policy, recheck, stop)
 
 
 def check_project_gate(client: DSSClient, project_key: str, bundle_id: Optional[str], policy: GatePolicy,
                        recheck: Recheck = Recheck(), where: str = "this node",
-                       stop: Optional[StopSignal] = None) -> Verdict:
-    return _with_recheck(lambda: gather_for_project(client, project_key, bundle_id, where), policy, recheck, stop)
+                       stop: Optional[StopSignal] = None, url: Optional[str] = None) -> Verdict:
+    return _with_recheck(lambda: gather_for_project(client, project_key, bundle_id, where, url), policy, recheck,
+                         stop)
 
 
 def log_verdict(verdict: Verdict, policy: GatePolicy):

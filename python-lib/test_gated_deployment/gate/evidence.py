@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 from ..dss.answers import ClientError, DSSCallError, Kind, classify, dss_call
 from ..dss.deployments import DeploymentInfo, last_update_end_ms, published_bundles
+from ..dss.nodes import ConnectedNode
 from ..dss.scenarios import Scenario, read_scenarios
 from ..dss.testing_status import deployment_testing_status, last_test_runs_report, project_testing_status
 from ..dss.transport import DSSClient, clock_shift_ms, server_now_ms
@@ -58,8 +59,9 @@ def node_details(client: DSSClient, project_key: str, bundle_id: Optional[str], 
 
 
 def gather_for_deployment(deployer: DSSClient, info: DeploymentInfo, bundle_id: str,
-                          node_clients: Optional[Dict[Optional[str], DSSClient]] = None,
+                          connected: Optional[Dict[Optional[str], ConnectedNode]] = None,
                           where: str = "the Deployer") -> GateEvidence:
+    """Evidence per Automation node; `connected` (by node id) adds what each node's own report says."""
     nodes: List[NodeEvidence] = []
     others: Optional[List[str]] = None
     for node in info.nodes:
@@ -67,16 +69,18 @@ def gather_for_deployment(deployer: DSSClient, info: DeploymentInfo, bundle_id: 
         what = "Reading the testing status of %s for bundle %s on %s" % (info.subject, bundle_id, label)
         counts = dss_call(what, where, deployment_testing_status, deployer, info.deployment_id, bundle_id,
                           node.node_id)
-        evidence = NodeEvidence(node=label, total=counts.total, per_outcome=counts.per_outcome)
+        evidence = NodeEvidence(node=label, total=counts.total, per_outcome=counts.per_outcome,
+                                project_key=info.deployed_project_key)
         if evidence.total == 0:
             if others is None:
                 others = _other_bundles(deployer, info, bundle_id, where)
             evidence.other_bundle_with_results = next(
                 (b for b in others if dss_call(what, where, deployment_testing_status, deployer, info.deployment_id,
                                                b, node.node_id).total), None)
-        client = (node_clients or {}).get(node.node_id)
-        if client is not None:
-            node_details(client, info.deployed_project_key, bundle_id, evidence, deployer)
+        reached = (connected or {}).get(node.node_id)
+        if reached is not None:
+            evidence.url = reached.url
+            node_details(reached.client, info.deployed_project_key, bundle_id, evidence, deployer)
         nodes.append(evidence)
     return GateEvidence(subject=info.subject, bundle_id=bundle_id, nodes=nodes,
                         last_update_ms=dss_call("Reading the update history of %s" % info.subject, where,
@@ -93,11 +97,12 @@ def _other_bundles(deployer, info: DeploymentInfo, bundle_id: str, where: str) -
 
 
 def gather_for_project(client: DSSClient, project_key: str, bundle_id: Optional[str],
-                       where: str) -> GateEvidence:
-    """Evidence for a project on a node the step can reach directly (this node or a preset)."""
+                       where: str, url: Optional[str] = None) -> GateEvidence:
+    """Evidence for a project on a node the step can reach directly (this node or a preset), at `url` if known."""
     counts = dss_call("Reading the testing status of project %s" % project_key, where,
                       project_testing_status, client, project_key, bundle_id)
-    evidence = NodeEvidence(node=where, total=counts.total, per_outcome=counts.per_outcome)
+    evidence = NodeEvidence(node=where, total=counts.total, per_outcome=counts.per_outcome, project_key=project_key,
+                            url=url)
     node_details(client, project_key, bundle_id, evidence, client)
     return GateEvidence(subject="project %s on %s" % (project_key, where), bundle_id=bundle_id, nodes=[evidence],
                         now_ms=server_now_ms(client))

@@ -40,6 +40,8 @@ class NodeEvidence:
     # A bundle that has results on this node when the gated bundle has none.
     other_bundle_with_results: Optional[str] = None
     notes: List[str] = field(default_factory=list)
+    project_key: str = ""         # the project whose tests these are, on that node
+    url: Optional[str] = None     # the node's base URL, for links, when known
 
 
 @dataclass
@@ -59,6 +61,9 @@ class Verdict:
     reasons: List[str]
     notes: List[str]
     counts: Dict[str, int]
+    # What the verdict was judged on, for the record a change board keeps.
+    policy: GatePolicy = field(default_factory=GatePolicy)
+    evidence: Optional[GateEvidence] = None
 
     @property
     def passed(self) -> bool:
@@ -180,4 +185,5 @@ def evaluate(evidence: GateEvidence, policy: GatePolicy) -> Verdict:
             rule(node, where, evidence, policy, found)
     status = FAIL if found.fails else INCONCLUSIVE if found.unsure else PASS
     return Verdict(status=status, bundle_id=evidence.bundle_id, subject=evidence.subject,
-                   reasons=found.fails + found.unsure, notes=found.notes, counts=counts)
+                   reasons=found.fails + found.unsure, notes=found.notes, counts=counts, policy=policy,
+                   evidence=evidence)

@@ -96,12 +96,11 @@ def check_gate(deployer: DSSClient, gate: GateSpec, bundle_id: str, where: str,
     """The gate verdict for `bundle_id` on the gate deployment, per-scenario when node presets are given."""
     gate_info = read_deployment(deployer, gate.deployment_id, where)
     same_published_project(gate_info, target)
-    node_clients = None
+    connected = None
     if gate.nodes:
-        connected = connect_deployment_nodes(gate_info, list(gate.nodes), node_client)
-        node_clients = {c.node.node_id: c.client for c in connected}
-    verdict = check_deployment_gate(deployer, gate_info, bundle_id, gate.policy, node_clients=node_clients,
-                                    where=where, stop=stop)
+        connected = {c.node.node_id: c for c in connect_deployment_nodes(gate_info, list(gate.nodes), node_client)}
+    verdict = check_deployment_gate(deployer, gate_info, bundle_id, gate.policy, connected=connected, where=where,
+                                    stop=stop)
     log_verdict(verdict, gate.policy)
     return verdict
 

@@ -1,0 +1,55 @@
+"""The record of a gate verdict, as a change board keeps it for a promotion: a page and the same data as JSON.
+
+It says what was decided (verdict, bundle, subject), on which rules (the policy), on which evidence (per node, each
+scenario's outcome and time, with links to the node), why (reasons, notes), and when and by which scenario run.
+"""
+
+import json
+import time
+from typing import Any, Dict, List, Optional
+
+from ..gate.verdict import Verdict
+from .pages import render, run_url, slug
+
+
+def _iso(ms: Optional[int]) -> Optional[str]:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0)) if ms else None
+
+
+def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Plain data: what `verdict.json` holds and what the page shows."""
+    evidence = verdict.evidence
+    policy = verdict.policy
+    nodes: List[Dict[str, Any]] = []
+    for node in evidence.nodes if evidence is not None else []:
+        cases = [{"scenario": c.scenario_id, "outcome": c.outcome, "ran_at": _iso(c.timestamp_ms),
+                  "url": run_url(node.url, node.project_key, c.scenario_id, None) if node.project_key else None}
+                 for c in node.cases or []]
+        nodes.append({"node": node.node, "project": node.project_key, "url": node.url, "results": node.total,
+                      "per_outcome": dict(node.per_outcome), "scenarios": cases,
+                      "expected_scenarios": node.expected_tests})
+    return {
+        "verdict": verdict.status,
+        "bundle": verdict.bundle_id,
+        "subject": verdict.subject,
+        "message": verdict.message(),
+        "policy": {"min_results_per_node": policy.min_results, "fail_on_warning": policy.fail_on_warning,
+                   "allow_inconclusive": policy.allow_inconclusive, "max_age_s": policy.max_age_s},
+        "counts": dict(verdict.counts),
+        "reasons": list(verdict.reasons),
+        "notes": list(verdict.notes),
+        "nodes": nodes,
+        "last_update_of_subject": _iso(evidence.last_update_ms) if evidence is not None else None,
+        "decided_at": _iso(evidence.now_ms) if evidence is not None and evidence.now_ms else None,
+        "decided_by": decided_by,
+    }
+
+
+def save_verdict(folder, verdict: Verdict, decided_by: Optional[Dict[str, str]] = None) -> List[str]:
+    """Writes the page and `verdict.json` side by side into a managed folder; returns their paths."""
+    record = verdict_record(verdict, decided_by)
+    base = "gate-reports/%s-%s-%s" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()), slug(verdict.subject),
+                                      slug(verdict.bundle_id or "bundle"))
+    folder.upload_data(base + ".html", render("verdict.html", record=record).encode("utf-8"))
+    folder.upload_data(base + ".json", json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))
+    return [base + ".html", base + ".json"]
