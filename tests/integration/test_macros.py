@@ -24,9 +24,10 @@ def api(node):
     return dataikuapi.DSSClient(node.url, node.admin_key)
 
 
-def row(page: str, key: str) -> str:
-    """The text of the one table row of `page` that mentions `key`."""
-    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if key in r]
+def row(page: str, key: str, first_cell: bool = False) -> str:
+    """The text of the one table row of `page` that mentions `key` (in its first cell, if told)."""
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S)
+            if key in (r.split("</td>")[0] if first_cell else r)]
     assert len(rows) == 1, rows
     return re.sub(r"<[^>]+>", " ", rows[0])
 
@@ -107,11 +108,26 @@ def test_status_matrix_shows_each_deployment(sim):
     out = run_plugin_macro(estate.design, "deployment-test-status", PROJECT, {})
     assert out.ok, out.error
     check_html(out.result)
-    qa = row(out.result, "SHOP-on-qa")
+    qa = row(out.result, "SHOP-on-qa", first_cell=True)
     assert all(word in qa for word in ("qa-infra", "QA", "v1", "HEALTHY", "2 ran", "PASS"))
-    prod = row(out.result, "SHOP-on-prod")
-    assert all(word in prod for word in ("prod-infra", "Production", "v1", "HEALTHY", "0 ran", "INCONCLUSIVE"))
-    assert "Run the test scenarios there first" in prod
+    # The Deployer gives counts only: the row links to the test scenarios on the QA node and says when it was updated.
+    assert 'href="%s/projects/SHOP/scenarios/"' % estate.qa.url in out.result
+    assert re.search(r"updated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", qa)
+    prod = row(out.result, "SHOP-on-prod", first_cell=True)
+    # Production runs no tests: said so, with where its bundle passed, instead of an alarming INCONCLUSIVE.
+    assert all(word in prod for word in ("prod-infra", "Production", "v1", "HEALTHY", "0 ran", "NO TESTS HERE"))
+    assert "INCONCLUSIVE" not in prod
+    assert "bundle v1 passed the gate on deployment SHOP-on-qa" in prod
+
+
+def test_status_judges_every_stage_when_told_to(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    run_tests_on(estate.qa, TESTS)
+    out = run_plugin_macro(estate.design, "deployment-test-status", PROJECT, {"untested_stages": []})
+    assert out.ok, out.error
+    check_html(out.result)
+    prod = row(out.result, "SHOP-on-prod", first_cell=True)
+    assert "INCONCLUSIVE" in prod and "Run the test scenarios there first" in prod and "NO TESTS" not in prod
 
 
 def test_status_names_failures_and_unhealthy_deployments(sim):
@@ -125,9 +141,11 @@ def test_status_names_failures_and_unhealthy_deployments(sim):
                            presets=estate.presets())
     assert out.ok, out.error
     check_html(out.result)
-    qa = row(out.result, "SHOP-on-qa")
+    qa = row(out.result, "SHOP-on-qa", first_cell=True)
     assert "FAIL" in qa and "1 failed" in qa and "bundle v1" in qa
-    assert "UNHEALTHY" in row(out.result, "SHOP-on-prod") and "v2" in row(out.result, "SHOP-on-prod")
+    prod = row(out.result, "SHOP-on-prod", first_cell=True)
+    assert "UNHEALTHY" in prod and "v2" in prod
+    assert "no deployment of SHOP shows a PASS for bundle v2" in prod
     assert estate.design.admin_key not in out.result + out.log
 
 

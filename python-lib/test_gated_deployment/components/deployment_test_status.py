@@ -1,17 +1,19 @@
 """The "Deployment test status" macro: every deployment of a published project, with its bundle, health and gate.
 
 Each deployment is judged by the same gate as the steps (`check_deployment_gate`, default policy) for the bundle
-it runs now. A deployment that cannot be read is shown with the reason instead of hiding the others.
+it runs now. A stage that runs no tests (Production, by default) is shown as such, with where its bundle passed,
+instead of as inconclusive. A deployment that cannot be read is shown with the reason instead of hiding the others.
 """
 
 import logging
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from ..dss.deployments import deployment_ids, read_deployment, read_health, running_bundle
 from ..gate.check import check_deployment_gate
 from ..gate.verdict import GatePolicy, Verdict
 from ..reports.pages import render
+from ..reports.verdicts import verdict_record
 from ..settings import Field, NodeSettings
 from .failures import describe_failure
 from .fields import F_DEPLOYER, DeploymentRef, connect_deployer
@@ -19,17 +21,22 @@ from .fields import F_DEPLOYER, DeploymentRef, connect_deployer
 log = logging.getLogger(__name__)
 
 F_PUBLISHED_PROJECT = Field("published_project_key", "Published project")
+F_UNTESTED_STAGES = Field("untested_stages", "Stages without tests")
+DEFAULT_UNTESTED_STAGES = ("Production",)
 
 
 @dataclass(frozen=True)
 class StatusSettings:
     published_project_key: Optional[str]  # None: this project's key
     deployer: Optional[NodeSettings]
+    untested_stages: List[str]            # lower case
 
     @classmethod
     def read(cls, context) -> "StatusSettings":
-        return cls(published_project_key=context.reader.identifier(F_PUBLISHED_PROJECT, required=False),
-                   deployer=context.node_preset(F_DEPLOYER))
+        reader = context.reader
+        stages = DEFAULT_UNTESTED_STAGES if reader.raw(F_UNTESTED_STAGES) is None else reader.strings(F_UNTESTED_STAGES)
+        return cls(published_project_key=reader.identifier(F_PUBLISHED_PROJECT, required=False),
+                   deployer=context.node_preset(F_DEPLOYER), untested_stages=[s.lower() for s in stages])
 
 
 @dataclass
@@ -41,6 +48,10 @@ class DeploymentRow:
     health: str = ""
     health_messages: List[str] = field(default_factory=list)
     verdict: Optional[Verdict] = None
+    record: Optional[Dict[str, Any]] = None   # the verdict's record: per-scenario times and links
+    latest_run: Optional[str] = None          # when its latest test result ran, UTC
+    untested_stage: bool = False              # its stage runs no tests, and it has no result
+    tested_on: Optional["DeploymentRow"] = None  # a deployment where the same bundle passed the gate
     error: str = ""
 
 
@@ -50,11 +61,23 @@ def deployment_test_status(context) -> str:
     published = settings.published_project_key or context.project_key
     # connect_deployer only needs to know which Deployer; no single deployment is concerned here.
     deployer, where = connect_deployer(context, DeploymentRef(deployer=settings.deployer, deployment_id=""))
-    rows = [_row(deployer, deployment_id, where) for deployment_id in deployment_ids(deployer, published, where)]
-    return render("macro_status.html", published=published, where=where, rows=rows, policy=GatePolicy())
+    rows = [_row(deployer, deployment_id, where, settings.untested_stages)
+            for deployment_id in deployment_ids(deployer, published, where)]
+    for row in rows:
+        if row.untested_stage:
+            row.tested_on = _passed_elsewhere(row, rows)
+    return render("macro_status.html", published=published, where=where, rows=rows, policy=GatePolicy(),
+                  untested_stages=settings.untested_stages)
 
 
-def _row(deployer, deployment_id: str, where: str) -> DeploymentRow:
+def _passed_elsewhere(row: DeploymentRow, rows: List[DeploymentRow]) -> Optional[DeploymentRow]:
+    """The deployment whose tests passed most recently for the bundle `row` runs, if any."""
+    passed = [other for other in rows if other is not row and other.bundle_id == row.bundle_id
+              and other.verdict is not None and other.verdict.status == "PASS"]
+    return max(passed, key=lambda other: other.latest_run or "", default=None)
+
+
+def _row(deployer, deployment_id: str, where: str, untested_stages: List[str]) -> DeploymentRow:
     row = DeploymentRow(deployment_id=deployment_id)
     try:
         info = read_deployment(deployer, deployment_id, where)
@@ -62,6 +85,10 @@ def _row(deployer, deployment_id: str, where: str) -> DeploymentRow:
         health = read_health(deployer, deployment_id, where)
         row.health, row.health_messages = health.status, health.messages
         row.verdict = check_deployment_gate(deployer, info, running_bundle(info), GatePolicy(), where=where)
+        row.record = verdict_record(row.verdict)
+        times = [case["ran_at"] for node in row.record["nodes"] for case in node["scenarios"] if case["ran_at"]]
+        row.latest_run = max(times, default=None)
+        row.untested_stage = row.stage.lower() in untested_stages and row.verdict.counts["total"] == 0
     except Exception as error:  # noqa: BLE001 - one deployment DSS cannot describe must not hide the others
         row.error = describe_failure(error, "macro")
         log.warning("Deployment %s: %s", deployment_id, row.error)

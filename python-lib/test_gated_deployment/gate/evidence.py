@@ -70,7 +70,7 @@ def gather_for_deployment(deployer: DSSClient, info: DeploymentInfo, bundle_id: 
         counts = dss_call(what, where, deployment_testing_status, deployer, info.deployment_id, bundle_id,
                           node.node_id)
         evidence = NodeEvidence(node=label, total=counts.total, per_outcome=counts.per_outcome,
-                                project_key=info.deployed_project_key)
+                                project_key=info.deployed_project_key, url=node.url)
         if evidence.total == 0:
             if others is None:
                 others = _other_bundles(deployer, info, bundle_id, where)

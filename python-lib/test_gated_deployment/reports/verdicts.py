@@ -25,7 +25,10 @@ def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None
         cases = [{"scenario": c.scenario_id, "outcome": c.outcome, "ran_at": _iso(c.timestamp_ms),
                   "url": run_url(node.url, node.project_key, c.scenario_id, None) if node.project_key else None}
                  for c in node.cases or []]
-        nodes.append({"node": node.node, "project": node.project_key, "url": node.url, "results": node.total,
+        scenarios_url = "%s/projects/%s/scenarios/" % (node.url.rstrip("/"), node.project_key) \
+            if node.url and node.project_key else None
+        nodes.append({"node": node.node, "project": node.project_key, "url": node.url,
+                      "scenarios_url": scenarios_url, "results": node.total,
                       "per_outcome": dict(node.per_outcome), "scenarios": cases,
                       "expected_scenarios": node.expected_tests})
     return {
