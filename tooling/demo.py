@@ -6,6 +6,7 @@ dataikuapi client: bundle v1 has a failing test, so QA gets it, the gate stops i
 then the test is fixed and the same scenario promotes the new bundle to Production.
 
 Usage: python tooling/demo.py [--out DIR]   (default DIR: demo-output/)
+DIR is emptied first only if it is empty or an earlier demo wrote it (it holds the demo's marker file).
 """
 
 import argparse
@@ -16,7 +17,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT / "tooling", ROOT / "python-lib"):
@@ -36,6 +37,8 @@ PROD_DEPLOYMENT = "SHOP-on-prod"
 # The id asked of the macro; DSS may pick another when it creates the scenario (see pipeline_id()).
 PIPELINE_ID = "AUTOMATE_DEPLOYMENT"
 REPORT_FOLDER = "test_reports"
+# Left in the output folder, so that the next demo knows the folder is its own to empty.
+MARKER = ".test-gated-deployment-demo"
 TESTS = {
     "test_orders": "Orders are complete",
     "test_customers": "Customers are unique",
@@ -102,6 +105,20 @@ def create_pipeline(world: DemoWorld):
         },
         backend_url=world.design.url, ticket=world.design.issue_ticket(), project_key=PROJECT,
     )
+
+
+def status_page(world: DemoWorld):
+    """The "Deployment test status" macro, as a user would run it after the pipeline."""
+    return run_macro(ROOT / "python-runnables" / "deployment-test-status", config={},
+                     backend_url=world.design.url, ticket=world.design.issue_ticket(), project_key=PROJECT)
+
+
+def save_page(out: Path, name: str, html: str) -> Path:
+    """A macro's page, kept beside the reports (DSS shows it in the macro's result panel)."""
+    path = out / "macro-pages" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
 
 
 def pipeline_id(client) -> str:
@@ -179,14 +196,31 @@ def deployment_states(world: DemoWorld) -> Dict[str, Dict[str, str]]:
     return states
 
 
+def prepare_output(out: Path) -> Optional[str]:
+    """Empties `out` for a new demo, or says why not: a folder the demo did not write is never emptied."""
+    if out.exists() and not out.is_dir():
+        return "%s is a file: give --out a folder." % out
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            return ("%s is not empty and was not written by the demo: nothing was deleted. Give --out an empty or "
+                    "new folder." % out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("Written by tooling/demo.py: the next demo empties this folder.\n")
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "demo-output"), help="where the reports are written")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
-    shutil.rmtree(out, ignore_errors=True)
+    refused = prepare_output(out)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     folders = out / "managed-folders"
-    folders.mkdir(parents=True)
+    folders.mkdir()
     started = time.monotonic()
 
     def say(text):
@@ -202,6 +236,7 @@ def main(argv=None) -> int:
             say("The 'Create Automate Deployment scenario' macro failed: %s" % macro.error)
             return 1
         client = dataikuapi.DSSClient(world.design.url, world.design.admin_key)
+        save_page(out, "create-automate-deployment-scenario.html", macro.result)
         say("Macro 'Create Automate Deployment scenario' wrote scenario %s (UI steps only)" % pipeline_id(client))
 
         set_tests(world.design, failing="test_orders")
@@ -216,6 +251,11 @@ def main(argv=None) -> int:
         say("Run 2 ended %s" % second.outcome)
 
         states = deployment_states(world)
+        status = status_page(world)
+        if status.ok:
+            save_page(out, "deployment-test-status.html", status.result)
+        else:
+            say("The 'Deployment test status' macro failed: %s" % status.error)
         print()
         print("Final state of the deployments:")
         for dep_id, state in states.items():
@@ -223,9 +263,10 @@ def main(argv=None) -> int:
         reports = sorted(p for p in folders.rglob("*") if p.is_file())
         print()
         print("Reports (managed folder '%s', kept on disk at %s):" % (REPORT_FOLDER, folders / REPORT_FOLDER))
-        for path in reports:
+        for path in reports + sorted((out / "macro-pages").glob("*.html")):
             print("  %s" % path.relative_to(out.parent) if out.parent in path.parents else path)
-        ok = first.outcome == "FAILED" and second.outcome == "SUCCESS" and states[PROD_DEPLOYMENT]["bundle"] != "v0"
+        ok = (first.outcome == "FAILED" and second.outcome == "SUCCESS" and states[PROD_DEPLOYMENT]["bundle"] != "v0"
+              and status.ok)
         print()
         print("Demo %s in %.0fs: the gate stopped the failing bundle and promoted the fixed one." % (
             "passed" if ok else "FAILED", time.monotonic() - started) if ok else

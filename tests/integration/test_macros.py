@@ -4,6 +4,7 @@ Each case checks what the macro shows (its HTML page, valid and escaped) and wha
 simulated estate.
 """
 
+import html
 import json
 import re
 
@@ -29,7 +30,7 @@ def row(page: str, key: str, first_cell: bool = False) -> str:
     rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S)
             if key in (r.split("</td>")[0] if first_cell else r)]
     assert len(rows) == 1, rows
-    return re.sub(r"<[^>]+>", " ", rows[0])
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0])).replace(" :", ":"))
 
 
 # ---- Run test scenarios now ---------------------------------------------------------------------------------------
@@ -266,13 +267,64 @@ def test_create_scenario_names_an_unknown_deployment(sim):
     assert generated(estate.design) == []
 
 
+@pytest.mark.parametrize("config, setting", [
+    ({"qa_node_presets": ["qa-automaton"]}, "'QA Automation node presets' (qa_node_presets)"),
+    ({"deployer_preset": "deployr"}, "'Deployer preset' (deployer_preset)"),
+])
+def test_create_scenario_refuses_a_misspelt_preset_before_writing(sim, config, setting):
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, **config))
+    assert not out.ok
+    typo = (config.get("qa_node_presets") or [config.get("deployer_preset")])[0]
+    assert setting in out.error and "'%s'" % typo in out.error and "Nothing was written" in out.error
+    assert "'qa'" in out.error and "'deployer'" in out.error  # the presets it could have meant
+    assert generated(estate.design) == []
+    assert estate.design.request_count(path_contains="/scenarios/", method="POST") == 0
+    assert estate.design.request_count(path_contains="/scenarios/", method="PUT") == 0
+
+
+def test_create_scenario_without_admin_rights_checks_what_it_can(sim):
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    user = estate.design.issue_ticket(user="alice", projects=[PROJECT])
+    # Only an administrator can list the instance's presets: a name found nowhere is refused, and says why...
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG, ticket=user)
+    assert not out.ok
+    assert "'qa'" in out.error and "the instance's presets (DSS answered 403" in out.error
+    assert "'Write even if presets cannot be checked' (write_unchecked)" in out.error
+    assert generated(estate.design) == []
+    # ...a project preset of that name is found...
+    estate.design.project(PROJECT).plugin_presets = {"qa": estate.presets()["qa"]}
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG, ticket=user)
+    assert out.ok, out.error
+    assert "could not be read" not in check_html(out.result)
+    # ...and, when told, it writes anyway and says which name it could not check.
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, qa_node_presets=["qa2"],
+                                                               write_unchecked=True), ticket=user)
+    assert out.ok, out.error
+    assert "Preset 'qa2' of setting 'QA Automation node presets'" in check_html(out.result)
+    assert configs(generated(estate.design)[0][1])["run_tests_qa"]["automation_nodes"] == [
+        {"mode": "PRESET", "name": "qa2"}]
+
+
+def test_create_scenario_page_describes_each_step_in_words(sim):
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, report_folder="reports"))
+    assert out.ok, out.error
+    text = check_html(out.result)
+    deploy_prod = row(out.result, "deploy_prod")
+    assert "Checks the same gate on QA again" in deploy_prod and "Gated on QA deployment: SHOP-on-qa" in deploy_prod
+    run_tests = row(out.result, "run_tests_qa")
+    assert "presets 'qa' (per-scenario results)" in run_tests and "Parallel runs: 2" in run_tests
+    assert "Retries of a failed scenario: 1" in run_tests and "Reports saved to folder: reports" in run_tests
+    assert "Bundle id: release" in row(out.result, "create_bundle")
+    assert text.count("Stored settings") == 5
+
+
 @pytest.mark.parametrize("dirty", [False, True], ids=["clean", "dirty"])
 def test_generated_scenario_runs_the_pipeline(sim, dirty):
     """The written scenario, run by the simulator's step engine: each plugin step as DSS runs it."""
     overrides = {"test_2": {"outcomes_by_bundle": {"release": "FAILED"}}} if dirty else {}
     estate = build_estate(sim, make_tests(2, duration=0.02, **overrides))
-    estate.design.install_plugin(ROOT, PLUGIN_ID)
-    estate.design.plugin_presets = estate.presets()
     out = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG)
     assert out.ok, out.error
     [(scenario_id, _)] = generated(estate.design)

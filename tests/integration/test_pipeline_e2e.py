@@ -50,3 +50,13 @@ def test_gate_stops_the_failing_bundle_and_promotes_the_fixed_one(tmp_path):
     counts = sorted((suite.tests, suite.failures) for p in junit for suite in JUnitXml.fromstring(p.read_bytes()))
     assert counts == [(3, 0), (3, 1)]  # the fixed run, then the failing one
     assert all("<html" in p.read_text() for p in html)
+
+
+def test_the_demo_never_empties_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert demo.main(["--out", str(tmp_path)]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert demo.prepare_output(tmp_path / "file-free") is None  # a new folder is the demo's, with its marker
+    (tmp_path / "file-free" / "summary.html").write_text("from the last demo")
+    assert demo.prepare_output(tmp_path / "file-free") is None
+    assert [p.name for p in (tmp_path / "file-free").iterdir()] == [demo.MARKER]

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from dss_simulator import ScenarioSpec
+from stepkit import ROOT
+from test_gated_deployment.dss.scenario_steps import PLUGIN_ID
 
 PROJECT = "SHOP"
 PIPELINE = "pipeline"
@@ -60,7 +62,11 @@ def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1", dss_ve
         design.deployer.add_infra("prod-infra", stage="Production", nodes=[prod])
         design.deployer.add_deployment("SHOP-on-prod", published_project_key=PROJECT, infra_id="prod-infra",
                                        bundle_id=bundle)
-    return Estate(design=design, qa_nodes=qas, prod=prod)
+    estate = Estate(design=design, qa_nodes=qas, prod=prod)
+    # The plugin is installed on the Design node, with a "DSS node" preset per node, as a DSS admin would set it up.
+    design.install_plugin(ROOT, PLUGIN_ID)
+    design.plugin_presets = estate.presets()
+    return estate
 
 
 def run_tests_on(node, scenario_ids, project_key=PROJECT, timeout=10.0):

@@ -347,7 +347,9 @@ class StepEngine:
         plugin_id, step_id = parsed
         with self.node.lock:
             plugin = self.node.plugins.get(plugin_id)
-            presets = json.loads(json.dumps(self.node.plugin_presets))
+            # A project-level preset of the same name wins, as the project's Plugin presets list comes first.
+            presets = json.loads(json.dumps(dict(self.node.plugin_presets,
+                                                 **self.node.project(er.run.project_key).plugin_presets)))
         if plugin is None:
             # DSS flags a step whose plugin is missing as unavailable (reference §2.2)
             raise StepFailure("Plugin %r is not installed on node %s: step type %r is unavailable"

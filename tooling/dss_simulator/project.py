@@ -78,6 +78,7 @@ class SimProject:
         self._ids = ids
         self.scenarios: Dict[str, SimScenario] = {}
         self.variables: Dict[str, Dict[str, Any]] = {"standard": dict(variables or {}), "local": {}}
+        self.plugin_presets: Dict[str, Dict[str, Any]] = {}  # project-level presets: name -> flat dict of params
         self.runs: Dict[str, List[Run]] = {}
         self.fires: Dict[Tuple[str, str, str], TriggerFire] = {}
         self.attempts: Dict[str, int] = {}

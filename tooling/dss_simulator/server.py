@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import api_deployer, api_internal, api_projects, api_scenarios
+from . import api_deployer, api_internal, api_plugins, api_projects, api_scenarios
 from .node import DESIGN, Node
 from .web import App, Router, ServerThread
 
@@ -10,7 +10,7 @@ from .web import App, Router, ServerThread
 def serve(node: Node) -> ServerThread:
     """Starts the HTTP server of `node` on 127.0.0.1 and a free port; its `stop()` ends it."""
     router = Router()
-    for module in (api_projects, api_scenarios, api_internal):
+    for module in (api_projects, api_scenarios, api_plugins, api_internal):
         module.register(router)
     if node.kind == DESIGN:
         api_deployer.register(router)  # the Project Deployer lives on the design node

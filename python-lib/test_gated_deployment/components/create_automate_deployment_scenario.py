@@ -1,4 +1,9 @@
-"""The "Create Automate Deployment scenario" macro: writes (or updates, never duplicates) the pipeline scenario."""
+"""The "Create Automate Deployment scenario" macro: writes (or updates, never duplicates) the pipeline scenario.
+
+Before it writes anything it checks what the scenario will name: the deployments (on this node's Deployer) and the
+"DSS node" presets. A misspelt name is refused here rather than at step 3 of the next pipeline run, after QA already
+got an untested bundle.
+"""
 
 import logging
 import re
@@ -6,6 +11,8 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from ..dss.deployments import read_deployment
+from ..dss.presets import preset_names
+from ..dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID
 from ..dss.scenario_writer import write_step_scenario
 from ..errors import SettingsError
 from ..release.pipeline import Pipeline
@@ -25,6 +32,7 @@ F_SCENARIO_NAME = Field("scenario_name", "Scenario name")
 F_BUNDLE_PATTERN = Field("bundle_id_pattern", "Bundle id")
 F_QA_NODE_PRESETS = Field("qa_node_presets", "QA Automation node presets")
 F_DEPLOYER_PRESET = Field("deployer_preset", "Deployer preset")
+F_WRITE_UNCHECKED = Field("write_unchecked", "Write even if presets cannot be checked")
 
 DEFAULT_SCENARIO_ID = "AUTOMATE_DEPLOYMENT"
 DEFAULT_SCENARIO_NAME = "Automate Deployment"
@@ -43,6 +51,7 @@ class AutomateSettings:
     scenario_id: str
     scenario_name: str
     pipeline: Pipeline
+    write_unchecked: bool = False
 
     @classmethod
     def read(cls, reader: ConfigReader) -> "AutomateSettings":
@@ -73,7 +82,7 @@ class AutomateSettings:
             report_folder=tests.report_folder,
         )
         return cls(scenario_id=scenario_id, scenario_name=reader.text(F_SCENARIO_NAME, default=DEFAULT_SCENARIO_NAME),
-                   pipeline=pipeline)
+                   pipeline=pipeline, write_unchecked=reader.boolean(F_WRITE_UNCHECKED, default=False))
 
 
 def read_template(reader: ConfigReader, field: Field, allowed, rule: str, default: Optional[str] = None) -> str:
@@ -101,13 +110,44 @@ def create_automate_deployment_scenario(context) -> str:
     settings = AutomateSettings.read(context.reader)
     client = context.local_client()
     notes: List[str] = []
+    _check_presets(client, context.project_key, settings, notes)
     published = _check_deployments(client, settings.pipeline, notes)
     written = write_step_scenario(client, context.project_key, settings.scenario_id, settings.scenario_name,
                                   settings.pipeline.steps(published), WHERE)
     written.notes[:0] = notes
     return render("macro_create_scenario.html", project_key=context.project_key, written=written,
-                  settings=settings, steps_url=ui_path("projects", context.project_key, "scenarios",
-                                                       written.scenario_id, "steps"))
+                  settings=settings, outline=settings.pipeline.outline(),
+                  steps_url=ui_path("projects", context.project_key, "scenarios", written.scenario_id, "steps"))
+
+
+def _check_presets(client, project_key: str, settings: AutomateSettings, notes: List[str]):
+    """Every preset the scenario names exists, as an instance or project preset; else nothing is written."""
+    pipeline = settings.pipeline
+    wanted = [(F_DEPLOYER_PRESET, [pipeline.deployer_preset] if pipeline.deployer_preset else []),
+              (F_QA_NODE_PRESETS, list(pipeline.qa_node_presets))]
+    if not any(names for _, names in wanted):
+        return
+    found = preset_names(client, PLUGIN_ID, NODE_PARAMETER_SET, project_key, WHERE)
+    known = ", ".join("'%s'" % name for name in found.names) or "none"
+    for field, names in wanted:
+        missing = ", ".join("'%s'" % name for name in found.missing(names))
+        if not missing:
+            continue
+        if not found.unread:
+            raise SettingsError(
+                "Setting %s names preset %s, which is not a 'DSS node' preset of this DSS or of project %s (its "
+                "presets: %s). Nothing was written. Fix the name, or create the preset in Administration > Plugins > "
+                "Test-Gated Deployment > Settings > DSS node (or in the project's Plugin presets)."
+                % (field.describe(), missing, project_key, known))
+        unread = "; ".join(found.unread)
+        if not settings.write_unchecked:
+            raise SettingsError(
+                "Setting %s names preset %s, which was not found, and not every preset list could be read: %s. "
+                "Nothing was written. Ask a DSS administrator to run this macro, or check the name and run it again "
+                "with %s." % (field.describe(), missing, unread, F_WRITE_UNCHECKED.describe()))
+        notes.append("Preset %s of setting %s was not found, and these lists could not be read: %s. Check the name "
+                     "before the first run: the Run test scenarios step fails on a preset DSS does not have."
+                     % (missing, field.describe(), unread))
 
 
 def _check_deployments(client, pipeline: Pipeline, notes: List[str]) -> Optional[str]:

@@ -9,6 +9,8 @@ from typing import Any, Dict, Optional
 
 # plugin.json "id": the plugin part of every step type this plugin contributes.
 PLUGIN_ID = "test-gated-deployment"
+# The folder under parameter-sets/ of the presets that reach another DSS node.
+NODE_PARAMETER_SET = "dss-node"
 
 # Folder names under python-steps/: the step part of the type, and the UI contract.
 RUN_TESTS_STEP = "run-test-scenarios"

@@ -20,6 +20,16 @@ from ..dss.scenario_steps import (
 # The scenario variable the Create bundle step sets and the later steps read.
 BUNDLE_VARIABLE = "bundle_id"
 
+
+@dataclass(frozen=True)
+class StepOutline:
+    """One step as a person reads it: what it does, and with what."""
+
+    name: str
+    does: str
+    settings: Tuple[Tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """What the pipeline's steps are set to; deployment ids and the bundle pattern may hold `${variables}`."""
@@ -63,4 +73,37 @@ class Pipeline:
                 deployer, deployment_id_text=prod, bundle_source="explicit", bundle_id=bundle,
                 gate_deployment_id_text=qa, gate_automation_nodes=nodes, rollback=self.rollback,
                 variable_prefix="deploy_prod")),
+        ]
+
+    def outline(self) -> List[StepOutline]:
+        """The five steps of `steps()`, in the same order, in words."""
+        deployer = ("Deployer", "preset '%s'" % self.deployer_preset if self.deployer_preset else "this node's")
+        nodes = ", ".join("'%s'" % name for name in self.qa_node_presets)
+        rollback = ("Roll back on failure", "yes" if self.rollback else "no")
+        bundle = "${%s}" % BUNDLE_VARIABLE
+        return [
+            StepOutline("Create bundle", "Exports a bundle of this project, publishes it on the Deployer and keeps "
+                        "its id in the scenario variable %s for the next steps." % bundle,
+                        (("Bundle id", "%s (DSS adds a number when it is taken)" % self.bundle_pattern),)),
+            StepOutline("Deploy bundle to QA", "Points the QA deployment at the new bundle, updates it and waits "
+                        "until it is healthy.", (("Deployment", self.qa_deployment), deployer, ("Bundle", bundle),
+                                                 rollback)),
+            StepOutline("Run test scenarios on QA", "Runs the test scenarios of the deployed project on QA and "
+                        "records their results. A failing test does not stop this step: the next one decides.",
+                        (("Deployment", self.qa_deployment), deployer,
+                         ("Automation nodes", "presets %s (per-scenario results)" % nodes if nodes else
+                          "through the Deployer (DSS 14.1+, counts only)"),
+                         ("Parallel runs", str(self.parallelism)),
+                         ("Timeout per scenario", "%d s" % self.scenario_timeout),
+                         ("Retries of a failed scenario", str(self.retries)),
+                         ("Reports saved to folder", self.report_folder or "none"))),
+            StepOutline("Assert QA tests clean", "The gate: fails unless the QA tests ran for exactly this bundle, "
+                        "after its deployment, with none FAILED or ABORTED.",
+                        (("Deployment", self.qa_deployment), deployer, ("Bundle", bundle),
+                         ("Per-scenario evidence from", "presets %s" % nodes if nodes else "the Deployer's counts"),
+                         ("Verdict saved to folder", self.report_folder or "none"))),
+            StepOutline("Deploy bundle to Production", "Checks the same gate on QA again, then points the "
+                        "Production deployment at the bundle and updates it.",
+                        (("Deployment", self.prod_deployment), deployer, ("Bundle", bundle),
+                         ("Gated on QA deployment", self.qa_deployment), rollback)),
         ]
