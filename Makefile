@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py39 lint plugin bench faults clean
+.PHONY: demo test test-py39 lint plugin bench faults screenshots clean
 
 $(STAMP): requirements-dev.txt code-env/python/spec/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: $(STAMP)
 
 faults: $(STAMP)
 	$(PY) tooling/faults.py
+
+# The pages the plugin shows, drawn by headless Chromium into docs/screenshots/ (needs chromium).
+screenshots: $(STAMP)
+	$(PY) tooling/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(VENV39) dist build .pytest_cache .ruff_cache

@@ -17,7 +17,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT / "tooling", ROOT / "python-lib"):
@@ -87,30 +87,39 @@ def build_world(sim: Simulator, folders: Path) -> DemoWorld:
     return DemoWorld(sim=sim, design=design, qa=qa, prod=prod, folders=folders)
 
 
+def run_plugin_macro(world: DemoWorld, macro_id: str, config: Dict[str, object]):
+    """One of the plugin's macros, run as a user runs it from the project's Macros menu."""
+    return run_macro(ROOT / "python-runnables" / macro_id, config=config, presets=world.design.plugin_presets,
+                     backend_url=world.design.url, ticket=world.design.issue_ticket(), project_key=PROJECT)
+
+
+# The macros a user would run around the pipeline, and the configs they would give.
+RUN_TESTS_NOW = ("run-tests-now", {"parallelism": 3, "retries": 1})
+PROMOTE_DRY_RUN = ("promote-tested-bundle", {
+    "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT, "dry_run": True,
+    "qa_automation_nodes": [{"mode": "PRESET", "name": "qa-automation"}]})
+STATUS = ("deployment-test-status", {})
+CREATE = ("create-automate-deployment-scenario", {
+    "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT, "scenario_id": PIPELINE_ID,
+    "qa_node_presets": ["qa-automation"], "bundle_id_pattern": "release", "parallelism": 3,
+    "scenario_timeout_s": 60, "retries": 1, "report_folder": REPORT_FOLDER, "rollback": True})
+
+
 def create_pipeline(world: DemoWorld):
     """Writes the Automate Deployment scenario with the plugin's macro, as a user would from the Macros menu."""
-    return run_macro(
-        ROOT / "python-runnables" / "create-automate-deployment-scenario",
-        config={
-            "qa_deployment_id": QA_DEPLOYMENT,
-            "prod_deployment_id": PROD_DEPLOYMENT,
-            "scenario_id": PIPELINE_ID,
-            "qa_node_presets": ["qa-automation"],
-            "bundle_id_pattern": "release",
-            "parallelism": 3,
-            "scenario_timeout_s": 60,
-            "retries": 1,
-            "report_folder": REPORT_FOLDER,
-            "rollback": True,
-        },
-        backend_url=world.design.url, ticket=world.design.issue_ticket(), project_key=PROJECT,
-    )
+    return run_plugin_macro(world, *CREATE)
 
 
-def status_page(world: DemoWorld):
-    """The "Deployment test status" macro, as a user would run it after the pipeline."""
-    return run_macro(ROOT / "python-runnables" / "deployment-test-status", config={},
-                     backend_url=world.design.url, ticket=world.design.issue_ticket(), project_key=PROJECT)
+def run_page(world: DemoWorld, out: Path, macro: Tuple[str, Dict[str, object]], say: Callable[[str], None]) -> bool:
+    """Runs a macro and keeps its page; False (and said) if the macro failed."""
+    macro_id, config = macro
+    result = run_plugin_macro(world, macro_id, config)
+    if not result.ok:
+        say("Macro %s failed: %s" % (macro_id, result.error))
+        return False
+    save_page(out, macro_id + ".html", result.result)
+    say("Macro %s: page saved" % macro_id)
+    return True
 
 
 def save_page(out: Path, name: str, html: str) -> Path:
@@ -236,14 +245,16 @@ def main(argv=None) -> int:
             say("The 'Create Automate Deployment scenario' macro failed: %s" % macro.error)
             return 1
         client = dataikuapi.DSSClient(world.design.url, world.design.admin_key)
-        save_page(out, "create-automate-deployment-scenario.html", macro.result)
+        save_page(out, CREATE[0] + ".html", macro.result)
         say("Macro 'Create Automate Deployment scenario' wrote scenario %s (UI steps only)" % pipeline_id(client))
 
         set_tests(world.design, failing="test_orders")
+        pages = [run_page(world, out, RUN_TESTS_NOW, say)]
         say("Run 1: test_orders is broken in the project; running the pipeline")
         first = run_pipeline(world, say)
         say("Run 1 ended %s; Production runs bundle %s" % (first.outcome, deployment_states(world)[PROD_DEPLOYMENT]
                                                              ["bundle"]))
+        pages.append(run_page(world, out, PROMOTE_DRY_RUN, say))
 
         set_tests(world.design)
         say("Run 2: test_orders is fixed in the project; running the pipeline again")
@@ -251,11 +262,7 @@ def main(argv=None) -> int:
         say("Run 2 ended %s" % second.outcome)
 
         states = deployment_states(world)
-        status = status_page(world)
-        if status.ok:
-            save_page(out, "deployment-test-status.html", status.result)
-        else:
-            say("The 'Deployment test status' macro failed: %s" % status.error)
+        pages.append(run_page(world, out, STATUS, say))
         print()
         print("Final state of the deployments:")
         for dep_id, state in states.items():
@@ -266,7 +273,7 @@ def main(argv=None) -> int:
         for path in reports + sorted((out / "macro-pages").glob("*.html")):
             print("  %s" % path.relative_to(out.parent) if out.parent in path.parents else path)
         ok = (first.outcome == "FAILED" and second.outcome == "SUCCESS" and states[PROD_DEPLOYMENT]["bundle"] != "v0"
-              and status.ok)
+              and all(pages))
         print()
         print("Demo %s in %.0fs: the gate stopped the failing bundle and promoted the fixed one." % (
             "passed" if ok else "FAILED", time.monotonic() - started) if ok else

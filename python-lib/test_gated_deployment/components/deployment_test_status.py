@@ -29,14 +29,14 @@ DEFAULT_UNTESTED_STAGES = ("Production",)
 class StatusSettings:
     published_project_key: Optional[str]  # None: this project's key
     deployer: Optional[NodeSettings]
-    untested_stages: List[str]            # lower case
+    untested_stages: List[str]
 
     @classmethod
     def read(cls, context) -> "StatusSettings":
         reader = context.reader
         stages = DEFAULT_UNTESTED_STAGES if reader.raw(F_UNTESTED_STAGES) is None else reader.strings(F_UNTESTED_STAGES)
         return cls(published_project_key=reader.identifier(F_PUBLISHED_PROJECT, required=False),
-                   deployer=context.node_preset(F_DEPLOYER), untested_stages=[s.lower() for s in stages])
+                   deployer=context.node_preset(F_DEPLOYER), untested_stages=list(stages))
 
 
 @dataclass
@@ -61,7 +61,8 @@ def deployment_test_status(context) -> str:
     published = settings.published_project_key or context.project_key
     # connect_deployer only needs to know which Deployer; no single deployment is concerned here.
     deployer, where = connect_deployer(context, DeploymentRef(deployer=settings.deployer, deployment_id=""))
-    rows = [_row(deployer, deployment_id, where, settings.untested_stages)
+    untested = [stage.lower() for stage in settings.untested_stages]
+    rows = [_row(deployer, deployment_id, where, untested)
             for deployment_id in deployment_ids(deployer, published, where)]
     for row in rows:
         if row.untested_stage:
