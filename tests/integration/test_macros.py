@@ -13,7 +13,7 @@ import pytest
 from dss_simulator import ScenarioSpec
 from macrokit import check_html, run_plugin_macro
 from stepkit import ROOT
-from test_gated_deployment.dss.scenario_steps import PLUGIN_ID, plugin_step_type
+from test_gated_deployment.dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID, plugin_step_type
 from worlds import PROJECT, build_estate, make_tests, preset_ref, promotion_estate, run_tests_on, update_deployment
 
 HOSTILE = '<script>alert(1)</script>"&'
@@ -180,6 +180,7 @@ def test_plugin_step_types_match_the_plugin():
     for step_id in ("run-test-scenarios", "assert-test-status", "deploy-bundle"):
         assert (ROOT / "python-steps" / step_id / "step.json").is_file()
         assert plugin_step_type(step_id) == "pystep_test-gated-deployment_%s" % step_id
+    assert (ROOT / "parameter-sets" / NODE_PARAMETER_SET / "parameter-set.json").is_file()
 
 
 def test_create_scenario_writes_the_five_steps(sim):
