@@ -7,6 +7,27 @@ import pytest
 from dss_simulator import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
+STANDIN = ROOT / "tooling" / "standin"
+
+
+@pytest.fixture
+def dataiku(monkeypatch):
+    """The stand-in package, imported fresh; DSS env cleared so the host's environment cannot leak in."""
+    for var in ("DKU_API_TICKET", "DKU_BACKEND_HOST", "DKU_BACKEND_PORT", "DKU_CURRENT_PROJECT_KEY", "DKU_DSS_URL",
+                "DKU_API_KEY", "DKU_CURRENT_SCENARIO_TRIGGER_FILE", "DKU_CALL_ORIGIN"):
+        monkeypatch.delenv(var, raising=False)
+    _forget_dataiku()
+    monkeypatch.syspath_prepend(str(STANDIN))
+    import dataiku as module
+
+    assert module.IS_STANDIN and Path(module.__file__).is_relative_to(STANDIN)
+    yield module
+    _forget_dataiku()
+
+
+def _forget_dataiku():
+    for name in [n for n in sys.modules if n == "dataiku" or n.startswith("dataiku.")]:
+        del sys.modules[name]
 
 
 @pytest.fixture

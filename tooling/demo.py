@@ -83,7 +83,9 @@ def build_world(sim: Simulator, folders: Path) -> DemoWorld:
         design.deployer.set_update_behaviour(dep, duration=0.3)
     design.install_plugin(ROOT, PLUGIN_ID)
     design.plugin_presets = {"qa-automation": {"url": qa.url, "api_key": qa.admin_key, "verify_tls": True}}
-    design.step_env = {"DKU_STANDIN_FOLDERS_ROOT": str(folders)}
+    # The report folder's files are kept on disk: <folders>/SHOP/test_reports/.
+    design.folders_root = folders
+    design.project(PROJECT).add_folder(REPORT_FOLDER)
     return DemoWorld(sim=sim, design=design, qa=qa, prod=prod, folders=folders)
 
 
@@ -205,6 +207,11 @@ def deployment_states(world: DemoWorld) -> Dict[str, Dict[str, str]]:
     return states
 
 
+def report_dir(folders: Path) -> Path:
+    """Where the report folder's files are on disk."""
+    return folders / PROJECT / REPORT_FOLDER
+
+
 def prepare_output(out: Path) -> Optional[str]:
     """Empties `out` for a new demo, or says why not: a folder the demo did not write is never emptied."""
     if out.exists() and not out.is_dir():
@@ -269,7 +276,7 @@ def main(argv=None) -> int:
             print("  %-14s bundle %-12s health %s" % (dep_id, state["bundle"], state["health"]))
         reports = sorted(p for p in folders.rglob("*") if p.is_file())
         print()
-        print("Reports (managed folder '%s', kept on disk at %s):" % (REPORT_FOLDER, folders / REPORT_FOLDER))
+        print("Reports (managed folder '%s', kept on disk at %s):" % (REPORT_FOLDER, report_dir(folders)))
         for path in reports + sorted((out / "macro-pages").glob("*.html")):
             print("  %s" % path.relative_to(out.parent) if out.parent in path.parents else path)
         ok = (first.outcome == "FAILED" and second.outcome == "SUCCESS" and states[PROD_DEPLOYMENT]["bundle"] != "v0"

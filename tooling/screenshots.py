@@ -34,7 +34,7 @@ def browser() -> Optional[str]:
 
 def pages(out: Path) -> List[Tuple[str, Path, int]]:
     """(picture name, page, window height) of every page kind the demo wrote."""
-    reports = out / "managed-folders" / demo.REPORT_FOLDER
+    reports = demo.report_dir(out / "managed-folders")
     summaries = sorted(reports.glob("test-reports/*/summary.html"))
     verdicts = sorted(reports.glob("gate-reports/*.html"))
     macros = out / "macro-pages"

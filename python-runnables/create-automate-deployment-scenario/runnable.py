@@ -4,6 +4,9 @@ import dataiku
 from dataiku.runnables import Runnable
 from test_gated_deployment.components.create_automate_deployment_scenario import create_automate_deployment_scenario
 from test_gated_deployment.components.macro_runtime import MacroRuntime
+from test_gated_deployment.components.python_compat import provide_getargspec
+
+provide_getargspec()  # older DSS servers count the constructor's arguments with it
 
 
 class CreateAutomateDeploymentScenarioMacro(Runnable):

@@ -3,6 +3,9 @@ import dataiku
 from dataiku.runnables import Runnable
 from test_gated_deployment.components.macro_runtime import MacroRuntime
 from test_gated_deployment.components.promote_tested_bundle import promote_tested_bundle
+from test_gated_deployment.components.python_compat import provide_getargspec
+
+provide_getargspec()  # older DSS servers count the constructor's arguments with it
 
 
 class PromoteTestedBundleMacro(Runnable):

@@ -2,7 +2,10 @@
 import dataiku
 from dataiku.runnables import Runnable
 from test_gated_deployment.components.macro_runtime import MacroRuntime
+from test_gated_deployment.components.python_compat import provide_getargspec
 from test_gated_deployment.components.run_tests_now import plan_tests, run_tests_now
+
+provide_getargspec()  # older DSS servers count the constructor's arguments with it
 
 
 class RunTestsNowMacro(Runnable):

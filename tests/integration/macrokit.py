@@ -12,7 +12,7 @@ VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "l
 
 def run_plugin_macro(node, macro_id: str, project_key: str, config: Dict[str, Any],
                      presets: Optional[Dict[str, Any]] = None, timeout: float = 60,
-                     ticket: Optional[str] = None) -> MacroRun:
+                     ticket: Optional[str] = None, extra_env: Optional[Dict[str, str]] = None) -> MacroRun:
     """Runs python-runnables/<macro_id>/runnable.py in `project_key` on `node`, as a user's macro process.
 
     `config` holds the params as the form stores them (presets as {"mode": "PRESET", "name": ...} references);
@@ -21,7 +21,7 @@ def run_plugin_macro(node, macro_id: str, project_key: str, config: Dict[str, An
     """
     return run_macro(ROOT / "python-runnables" / macro_id, config=config, presets=presets or {},
                      backend_url=node.url, ticket=ticket or node.issue_ticket(), project_key=project_key,
-                     timeout=timeout)
+                     timeout=timeout, extra_env=extra_env)
 
 
 class _Checker(HTMLParser):

@@ -10,7 +10,7 @@ import pytest
 from dss_simulator import ScenarioSpec
 from macrokit import check_html
 from stepkit import run_plugin_step
-from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on, update_deployment
+from worlds import PROJECT, build_estate, make_tests, preset_ref, report_folders, run_tests_on, update_deployment
 
 STEP = "assert-test-status"
 TESTS = ["test_1", "test_2", "test_3"]
@@ -145,18 +145,19 @@ def test_gate_on_dss_13_3_works_without_the_update_history(sim):
     out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa"}, presets=estate.presets())
     assert out.ok, out.log
     assert out.variables["gate_verdict"] == "PASS"
-    assert "update history of deployment SHOP-on-qa cannot be read" in out.log
+    assert "Reading the update history of deployment SHOP-on-qa needs DSS 14.1 or later" in out.log
 
 
 def test_the_verdict_is_saved_as_an_audit_record(sim, tmp_path):
     estate = build_estate(sim, make_tests(3), with_prod=False)
     ran_clean(estate)
+    folders = report_folders(estate.design, tmp_path, "audit")
     out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "report_folder": "audit",
                                                          "automation_nodes": [preset_ref("qa")], "max_age_s": 3600},
-                          presets=estate.presets(), extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
+                          presets=estate.presets())
     assert out.ok, out.log
-    [page] = list((tmp_path / "audit").rglob("*.html"))
-    [record_file] = list((tmp_path / "audit").rglob("*.json"))
+    [page] = list((folders / "audit").rglob("*.html"))
+    [record_file] = list((folders / "audit").rglob("*.json"))
     assert page.stem == record_file.stem
     record = json.loads(record_file.read_text())
     assert record["verdict"] == "PASS" and record["bundle"] == "v1" and record["subject"] == "deployment SHOP-on-qa"
@@ -170,3 +171,39 @@ def test_the_verdict_is_saved_as_an_audit_record(sim, tmp_path):
     assert record["decided_by"]["url"].startswith(estate.design.url)
     text = check_html(page.read_text())
     assert "PASS" in text and "test_2" in text and "at least 1 result(s) per node" in text
+
+
+@pytest.mark.parametrize("step, config", [
+    ("assert-test-status", {"deployment_id": "SHOP-on-qa"}),
+    ("run-test-scenarios", {"target": "deployment", "deployment_id": "SHOP-on-qa"}),
+], ids=["assert", "run"])
+def test_a_missing_report_folder_is_refused_before_any_call(sim, tmp_path, step, config):
+    estate = build_estate(sim, make_tests(3), with_prod=False)
+    report_folders(estate.design, tmp_path, "audit")
+    before = estate.design.request_count(path_contains="/dip/publicapi/")
+    out = run_plugin_step(estate.design, step, PROJECT, dict(config, report_folder="audti"),
+                          presets=estate.presets())
+    assert not out.ok
+    message = out.log.strip().splitlines()[-1]
+    assert "(report_folder) names managed folder audti" in message
+    assert "Managed folder audti in project SHOP does not exist" in message  # DSS's words, read from the package
+    assert "Unexpected error" not in out.log and "Traceback" not in message
+    assert estate.design.request_count(path_contains="/dip/publicapi/") == before
+    assert estate.qa.request_count(path_contains="/dip/publicapi/") == 0
+
+
+def test_a_report_that_cannot_be_saved_after_a_pass_keeps_the_pass(sim, tmp_path):
+    estate = build_estate(sim, make_tests(3), with_prod=False)
+    ran_clean(estate)
+    folders = report_folders(estate.design, tmp_path, "audit")
+    # The folder passes its check (first upload), then DSS refuses the verdict's page.
+    estate.design.faults.add(path_contains="/managed-folders/upload-path", status=500, dss_body=True, skip=1,
+                             times=5)
+    out = run_plugin_step(estate.design, STEP, PROJECT, {"deployment_id": "SHOP-on-qa", "report_folder": "audit",
+                                                         "automation_nodes": [preset_ref("qa")]},
+                          presets=estate.presets())
+    assert out.ok, out.log
+    assert out.variables["gate_verdict"] == "PASS"
+    assert "The verdict stands, but its record was not saved: Saving" in out.log
+    assert "managed folder audit of project SHOP failed: DSS answered:" in out.log
+    assert not list((folders / "audit").rglob("*.html"))

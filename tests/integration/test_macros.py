@@ -7,10 +7,13 @@ simulated estate.
 import html
 import json
 import re
+import sys
+import textwrap
 
 import dataikuapi
 import pytest
 from dss_simulator import ScenarioSpec
+from dss_simulator.macro_runner import run_macro
 from macrokit import check_html, run_plugin_macro
 from stepkit import ROOT
 from test_gated_deployment.dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID, plugin_step_type
@@ -99,6 +102,38 @@ def test_run_tests_now_names_an_unknown_scenario(design, shop):
     out = run_plugin_macro(design, "run-tests-now", PROJECT, {"scenario_ids": ["test_9"]})
     assert not out.ok
     assert "test_9" in out.error and "SHOP" in out.error
+
+
+OLD_MACRO_SERVER = {"DKU_STANDIN_OLD_MACRO_SERVER": "1"}
+PLAIN_MACRO = """
+from dataiku.runnables import Runnable
+
+
+class Plain(Runnable):
+    def __init__(self, project_key, config, plugin_config):
+        super().__init__(project_key, config, plugin_config)
+
+    def run(self, progress_callback):
+        return "ran"
+"""
+
+
+def test_the_macros_start_on_the_macro_server_of_an_older_dss(design, shop, tmp_path):
+    """That server counts a macro's constructor arguments with inspect.getargspec, which Python 3.11 removed."""
+    add_test(shop, "test_1")
+    out = run_plugin_macro(design, "run-tests-now", PROJECT, {}, extra_env=OLD_MACRO_SERVER)
+    assert out.ok, out.error + out.log
+    assert "1 test scenario(s)" in check_html(out.result)
+    # The same server with a macro that does not provide getargspec: it starts only where Python still has it.
+    plain = tmp_path / "python-runnables" / "plain"
+    plain.mkdir(parents=True)
+    (plain / "runnable.py").write_text(textwrap.dedent(PLAIN_MACRO))
+    control = run_macro(plain, config={}, backend_url=design.url, ticket=design.issue_ticket(), project_key=PROJECT,
+                        extra_env=OLD_MACRO_SERVER)
+    if sys.version_info >= (3, 11):
+        assert not control.ok and "getargspec" in control.error + control.log
+    else:
+        assert control.ok and control.result == "ran"
 
 
 # ---- Deployment test status ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dss_simulator import ScenarioSpec
 from junit_rules import schema_problems
 from junitparser.xunit2 import JUnitXml
 from stepkit import run_plugin_step
-from worlds import PROJECT, build_estate, make_tests, preset_ref
+from worlds import PROJECT, build_estate, make_tests, preset_ref, report_folders
 
 STEP = "run-test-scenarios"
 
@@ -72,10 +72,10 @@ def test_multi_node_failure_names_the_node(sim):
 def test_junit_per_node_counts_what_the_step_handled(sim, tmp_path):
     # Per node: a pass, a flaky pass, a failure, and (fail-fast, one at a time) a scenario never started.
     estate = build_estate(sim, make_tests(4, test_2={"fail_first": 1}, test_3={"outcome": "FAILED"}), qa_nodes=2)
-    out = run(estate, deployment_config(estate, parallelism=1, retries=1, fail_fast=True, report_folder="reports"),
-              extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
+    folders = report_folders(estate.design, tmp_path, "reports")
+    out = run(estate, deployment_config(estate, parallelism=1, retries=1, fail_fast=True, report_folder="reports"))
     assert not out.ok
-    files = sorted(p for p in (tmp_path / "reports").rglob("*") if p.is_file())
+    files = sorted(p for p in (folders / "reports").rglob("*") if p.is_file())
     assert sorted(p.name for p in files if p.suffix == ".xml") == ["junit-qa1.xml", "junit-qa2.xml"]
     for node in estate.qa_nodes:
         document = next(p for p in files if p.name == "junit-%s.xml" % node.node_id).read_bytes()

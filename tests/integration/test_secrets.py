@@ -7,7 +7,7 @@ import pytest
 from faultkit import LEDGER
 from macrokit import run_plugin_macro
 from stepkit import run_plugin_step
-from worlds import PROJECT, build_estate, make_tests, preset_ref, run_tests_on
+from worlds import PROJECT, build_estate, make_tests, preset_ref, report_folders, run_tests_on
 
 CANARY = "dkuaps-CANARY-7f3e9b1c5a"
 
@@ -64,8 +64,8 @@ CASES = [
 @pytest.mark.parametrize("name, step, config, node_name, registered", CASES, ids=[c[0] for c in CASES])
 def test_canary_key_never_leaks(sim, tmp_path, name, step, config, node_name, registered):
     estate, presets = canary_estate(sim, node_name, registered)
-    out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets,
-                          extra_env={"DKU_STANDIN_FOLDERS_ROOT": str(tmp_path)})
+    report_folders(estate.design, tmp_path, "reports")
+    out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets)
     texts = [out.log, repr(out.variables)]
     texts += [p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()]
     leaks = sum(text.count(CANARY) for text in texts)

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from dss_simulator import ScenarioSpec
@@ -27,6 +28,14 @@ class Estate:
         for node in self.qa_nodes + ([self.prod] if self.prod else []):
             presets[node.node_id] = {"url": node.url, "api_key": node.admin_key}
         return presets
+
+
+def report_folders(node, root: Path, *folder_ids: str) -> Path:
+    """Managed folders of SHOP on `node`, their files kept under `root`/SHOP/<folder id>/; returns that SHOP dir."""
+    node.folders_root = root
+    for folder_id in folder_ids:
+        node.project(PROJECT).add_folder(folder_id)
+    return root / PROJECT
 
 
 def preset_ref(name):

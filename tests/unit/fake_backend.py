@@ -47,7 +47,7 @@ class FakeBackend:
             return self.fail_with
         if path == "/dip/api/tintercom/scenarios/set-variables/":
             self.variables.update(json.loads(form["variables"][0]))
-            return 200, ""
+            return 200, "{}"
         if path == "/dip/api/tintercom/scenarios/get-all-variables":
             return 200, json.dumps(self.variables)
         if path.startswith("/dip/publicapi/projects/"):

@@ -6,34 +6,9 @@ http.server fake on 127.0.0.1 (the DSS simulator is tested on its own).
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-STANDIN = Path(__file__).resolve().parents[2] / "tooling" / "standin"
-
-
-@pytest.fixture
-def dataiku(monkeypatch):
-    """The stand-in package, imported fresh; DSS env cleared so the host's environment cannot leak in."""
-    for var in ("DKU_API_TICKET", "DKU_BACKEND_HOST", "DKU_BACKEND_PORT", "DKU_CURRENT_PROJECT_KEY", "DKU_DSS_URL",
-                "DKU_API_KEY", "DKU_STANDIN_FOLDERS_ROOT", "DKU_CURRENT_SCENARIO_TRIGGER_FILE", "DKU_CALL_ORIGIN"):
-        monkeypatch.delenv(var, raising=False)
-    _forget_dataiku()
-    monkeypatch.syspath_prepend(str(STANDIN))
-    import dataiku as module
-
-    assert module.IS_STANDIN and Path(module.__file__).is_relative_to(STANDIN)
-    yield module
-    _forget_dataiku()
-
-
-def _forget_dataiku():
-    for name in [n for n in sys.modules if n == "dataiku" or n.startswith("dataiku.")]:
-        del sys.modules[name]
 
 
 def _in_dss(monkeypatch, backend, ticket="tkt-1"):
@@ -115,11 +90,15 @@ def test_scenario_call_failure_is_explicit(dataiku, monkeypatch, backend):
     _in_dss(monkeypatch, backend)
     from dataiku.scenario import Scenario
 
+    # As the real package: a bare Exception with what failed and DSS's raw answer, no status, no path.
     backend.fail_with = (500, json.dumps({"errorType": "X", "detailedMessage": "scenario run is over"}))
-    with pytest.raises(Exception, match=r"Failed to set scenario variables: HTTP 500 .*scenario run is over"):
+    with pytest.raises(Exception) as failed:
         Scenario().set_scenario_variables(a=1)
+    assert type(failed.value) is Exception
+    assert str(failed.value).startswith("Failed to set scenario variables: b'{") and "scenario run is over" in str(
+        failed.value)
     backend.fail_with = (403, "")
-    with pytest.raises(Exception, match=r"Failed to get variables: HTTP 403"):
+    with pytest.raises(Exception, match=r"^Failed to get variables: b''$"):
         Scenario().get_all_variables()
 
 
@@ -187,43 +166,3 @@ def test_make_unique_project_key(dataiku):
     assert make_unique_project_key(Client(), "other-one") == "OTHER_ONE"
 
 
-# --- Folder ----------------------------------------------------------------------------------------------------
-
-
-def test_folder_round_trip_on_disk(dataiku, monkeypatch, tmp_path):
-    monkeypatch.setenv("DKU_STANDIN_FOLDERS_ROOT", str(tmp_path))
-    monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", "PK")
-    folder = dataiku.Folder("reports")
-    assert (folder.project_key, folder.get_id()) == ("PK", "reports")
-    folder.upload_data("/run-1/junit.xml", b"<testsuites/>")
-    folder.upload_data("summary.txt", "all passed \u2713")
-    folder.upload_stream("run-1/report.html", io.BytesIO(b"<html/>"))
-    folder.write_json("meta.json", {"n": 1})
-
-    assert folder.list_paths_in_partition() == ["/meta.json", "/run-1/junit.xml", "/run-1/report.html",
-                                                "/summary.txt"]
-    assert (tmp_path / "reports" / "run-1" / "junit.xml").read_bytes() == b"<testsuites/>"
-    with folder.get_download_stream("/summary.txt") as f:
-        assert f.read().decode("utf-8") == "all passed \u2713"
-    assert folder.read_json("meta.json") == {"n": 1}
-
-    folder.upload_data("summary.txt", b"replaced")
-    assert (tmp_path / "reports" / "summary.txt").read_bytes() == b"replaced"
-    folder.delete_path("run-1")
-    assert folder.list_paths_in_partition() == ["/meta.json", "/summary.txt"]
-
-
-def test_folder_refuses_paths_outside_it(dataiku, monkeypatch, tmp_path):
-    monkeypatch.setenv("DKU_STANDIN_FOLDERS_ROOT", str(tmp_path))
-    folder = dataiku.Folder("PK.reports")
-    assert folder.project_key == "PK"
-    for bad in ("../escape.txt", "/", "a/../../b"):
-        with pytest.raises(ValueError, match="Invalid path"):
-            folder.upload_data(bad, b"x")
-    with pytest.raises(Exception, match="does not exist"):
-        folder.get_download_stream("missing.txt")
-
-
-def test_folder_without_root_says_why(dataiku):
-    with pytest.raises(Exception, match="DKU_STANDIN_FOLDERS_ROOT"):
-        dataiku.Folder("reports").upload_data("x", b"x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 import traceback
@@ -51,8 +52,12 @@ class Node:
         self._runner_threads: List[threading.Thread] = []
         self.plugins: Dict[str, InstalledPlugin] = {}  # plugin id -> folder, for plugin steps (`install_plugin`)
         self.plugin_presets: Dict[str, Dict[str, Any]] = {}  # preset name -> flat dict of its params
-        # Extra environment for plugin step processes, e.g. DKU_STANDIN_FOLDERS_ROOT for managed folders.
+        # Extra environment for plugin step processes.
         self.step_env: Dict[str, str] = {}
+        # Where the projects' managed folders keep their files (<root>/<project key>/<folder id>/); a test or the
+        # demo may point it elsewhere to keep them.
+        self._scratch = tempfile.TemporaryDirectory(prefix="dss-sim-%s-" % node_id)
+        self.folders_root = Path(self._scratch.name)
         self.engine = StepEngine(self)
         self._server: Any = None  # what serves this node over HTTP (`server.serve`), given by `attach_server`
 
@@ -90,7 +95,8 @@ class Node:
         with self.lock:
             if project_key in self.projects:
                 raise ValueError("Project %s already exists on %s" % (project_key, self.node_id))
-            project = SimProject(project_key, self.ids, variables)
+            project = SimProject(project_key, self.ids, variables,
+                                 folders_base=lambda: self.folders_root / project_key)
             self.projects[project_key] = project
             return project
 
@@ -222,7 +228,8 @@ class Node:
         with self.lock:
             project = self.projects.get(project_key)
             if project is None:
-                project = self.projects[project_key] = SimProject(project_key, self.ids)
+                project = self.projects[project_key] = SimProject(
+                    project_key, self.ids, folders_base=lambda: self.folders_root / project_key)
             project.activate(bundle)
             return project
 
@@ -286,6 +293,7 @@ class Node:
             self._server.stop()
         for thread in self._runner_threads:
             thread.join(timeout=1)
+        self._scratch.cleanup()
 
     def __repr__(self) -> str:
         return "<Node %s %s %s>" % (self.node_id, self.kind, self.url)

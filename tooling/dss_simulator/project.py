@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import clock, errors
+from .folders import SimFolder
 from .runs import Run, TriggerFire
 from .specs import SCENARIO_TYPE, ScenarioSpec, scenario_settings
 
@@ -73,8 +75,11 @@ class BundleSnapshot:
 
 
 class SimProject:
-    def __init__(self, key: str, ids: clock.IdMaker, variables: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, key: str, ids: clock.IdMaker, variables: Optional[Dict[str, Any]] = None,
+                 folders_base: Optional[Callable[[], Path]] = None) -> None:
         self.key = key
+        self._folders_base = folders_base
+        self.folders: Dict[str, SimFolder] = {}
         self._ids = ids
         self.scenarios: Dict[str, SimScenario] = {}
         self.variables: Dict[str, Dict[str, Any]] = {"standard": dict(variables or {}), "local": {}}
@@ -85,6 +90,22 @@ class SimProject:
         self.exported_bundles: Dict[str, BundleSnapshot] = {}
         self.imported_bundles: Dict[str, BundleSnapshot] = {}
         self.active_bundle: Optional[str] = None
+
+    # ----- managed folders
+    def add_folder(self, folder_id: str, name: Optional[str] = None) -> SimFolder:
+        if self._folders_base is None:
+            raise ValueError("Project %s has no place for managed folders" % self.key)
+        folder = SimFolder(self.key, folder_id, name or folder_id, self._folders_base)
+        self.folders[folder_id] = folder
+        return folder
+
+    def folder(self, lookup: Optional[str]) -> SimFolder:
+        """A folder by id or by name, as `dataiku.Folder(lookup)` finds it."""
+        for folder in self.folders.values():
+            if lookup in (folder.folder_id, folder.name):
+                return folder
+        raise errors.DSSError(404, errors.NOT_FOUND, "Managed folder %s in project %s does not exist"
+                              % (lookup, self.key))
 
     # ----- scenarios
     def add_scenario(self, spec: ScenarioSpec, settings: Optional[Dict[str, Any]] = None) -> SimScenario:

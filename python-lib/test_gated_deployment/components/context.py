@@ -9,10 +9,15 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
+from ..dss.internal import package_call
 from ..dss.interrupts import StopSignal
 from ..dss.transport import DSSClient, TransportPolicy, adopt_policy, connect_node
+from ..errors import PluginError, SettingsError
 from ..redaction import RedactingFilter, Redactor
 from ..settings import ConfigReader, Field, NodeSettings, read_node_preset
+
+# Written and removed again when a report folder is checked: proof that the scenario's user may write there.
+WRITE_CHECK_PATH = "/.test-gated-deployment-write-check"
 
 
 @dataclass
@@ -42,23 +47,54 @@ class ComponentContext:
             self.redactor.add(node.api_key)
         return node
 
-    def open_folder(self, folder_id: str) -> "MaskingFolder":
+    def open_folder(self, folder_id: str) -> "ReportFolder":
         """A managed folder of the project, to save reports into; what is written to it has no key."""
-        return MaskingFolder(self._folder_factory(folder_id), self.redactor)
+        return ReportFolder(self, folder_id)
+
+    def check_folder(self, field: Field, folder_id: str):
+        """Refuses, as a bad setting, a report folder that does not exist or that the scenario's user cannot write."""
+        folder = self.open_folder(folder_id)
+        try:
+            folder.read_info()
+            folder.upload_data(WRITE_CHECK_PATH, b"")
+            folder.delete(WRITE_CHECK_PATH)
+        except PluginError as error:
+            raise SettingsError("Setting %s names managed folder %s, which cannot take the reports. %s Or leave "
+                                "the setting empty." % (field.describe(), folder_id, error)) from error
+
+    def package(self, what: str, next_action: str, call: Callable[..., Any], *args) -> Any:
+        """A call of DSS's `dataiku` package, bounded by the transport policy, failing with a clear message."""
+        return package_call(what, next_action, self.policy, call, *args, stop=self.stop)
 
     def set_variables(self, values: Dict[str, Any]):
-        self._set_variables(**self.redactor.mask(values))
+        masked = self.redactor.mask(values)
+        self.package("Setting the scenario variables %s" % ", ".join(sorted(masked)),
+                     "The step's results are in its log above; run the scenario again to set them.",
+                     lambda: self._set_variables(**masked))
 
 
-class MaskingFolder:
-    """A managed folder whose text uploads go through the redactor first."""
+class ReportFolder:
+    """A managed folder of the project, through DSS's `dataiku` package; text is masked before it is written."""
 
-    def __init__(self, folder, redactor: Redactor):
-        self._folder = folder
-        self._redactor = redactor
+    def __init__(self, context: ComponentContext, folder_id: str):
+        self._context = context
+        self.folder_id = folder_id
+        self._folder = context._folder_factory(folder_id)
+        self._where = "managed folder %s of project %s" % (folder_id, context.project_key)
+        self._next = "Check that the folder exists in project %s and that the scenario's user may write to it." \
+            % context.project_key
+
+    def read_info(self) -> Dict[str, Any]:
+        return self._context.package("Reading %s" % self._where, self._next, self._folder.get_info)
 
     def upload_data(self, path: str, data: bytes):
-        self._folder.upload_data(path, self._redactor.mask(data.decode("utf-8")).encode("utf-8"))
+        masked = self._context.redactor.mask(data.decode("utf-8")).encode("utf-8")
+        self._context.package("Saving %s to %s" % (path, self._where), self._next, self._folder.upload_data, path,
+                              masked)
+
+    def delete(self, path: str):
+        self._context.package("Deleting %s from %s" % (path, self._where), self._next, self._folder.delete_path,
+                              path)
 
 
 def configure_logging(redactor: Redactor):

@@ -15,7 +15,14 @@ from ..testing.results import RunSummary
 from ..testing.runner import TestRunner
 from ..testing.through_deployer import run_through_deployer
 from .fields import connect_deployer
-from .run_settings import ACCESS_DEPLOYER, F_ALLOW_NO_TESTS, F_ON_TEST_FAILURE, RunTestsSettings, describe_selection
+from .run_settings import (
+    ACCESS_DEPLOYER,
+    F_ALLOW_NO_TESTS,
+    F_ON_TEST_FAILURE,
+    F_REPORT_FOLDER,
+    RunTestsSettings,
+    describe_selection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,8 @@ log = logging.getLogger(__name__)
 def run_test_scenarios(context) -> RunSummary:
     """Entry point of python-steps/run-test-scenarios."""
     settings = RunTestsSettings.read(context.reader, context)
+    if settings.report_folder:
+        context.check_folder(F_REPORT_FOLDER, settings.report_folder)
     caller = find_caller(context.variables)
     targets, node_counts, where = [], [], "this node"
     if settings.deployment is None:
@@ -127,10 +136,8 @@ def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
     """Saves the reports; a folder that cannot take them is a warning, not a reason to lose the test results."""
     try:
         paths = save_reports(context.open_folder(folder_id), summary, where)
-    except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be reported
-        log.warning("Could not save the test reports to managed folder %s (%s: %s). Check that the folder exists "
-                    "in this project and that the scenario's user may write to it.", folder_id,
-                    type(error).__name__, error)
+    except Exception as error:  # noqa: BLE001 - whatever the folder does, the results must still be reported
+        log.warning("The test results stand, but the reports were not all saved: %s", error)
         return
     for path in paths:
         log.info("Saved report %s to managed folder %s.", path, folder_id)

@@ -7,8 +7,9 @@ be tested anywhere.
 import sys
 from typing import Any, Callable, Dict
 
+from ..dss.internal import package_call
 from ..dss.interrupts import StopSignal
-from ..dss.transport import DSSClient
+from ..dss.transport import DSSClient, TransportPolicy
 from ..errors import StepInterrupted
 from ..redaction import Redactor
 from ..settings import ConfigReader, merge_step_config, secrets_in
@@ -36,7 +37,9 @@ def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, A
     stop = StopSignal()
     stop.install()
     try:
-        variables = dict(scenario.get_all_variables() or {})
+        variables = dict(package_call("Reading the scenario's variables", "Run the scenario again; if it fails the "
+                                      "same way, check the DSS backend.", TransportPolicy(),
+                                      scenario.get_all_variables, stop=stop) or {})
         reader = ConfigReader(config, variables)
         context = ComponentContext(
             reader=reader,

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ..errors import PluginError
 from .answers import DSSCallError, classify, dss_call
+from .capabilities import UPDATE_HISTORY, NotInThisDSS, call_of, lacks_endpoint
 from .futures import FutureState, UpdateFuture
 from .transport import DSSClient
 
@@ -258,19 +259,22 @@ def read_update_history(deployer: DSSClient, deployment_id: str) -> UpdateHistor
     """The deployment's last update, as its history tells it.
 
     [U] A deployment never updated answers a DSS "not found"; a DSS without the history answers a bare 404 page.
-    [V] Inside DSS the plugin runs with that DSS's client: before 14.1 it has no `get_update` either.
     """
-    handle = _handle(deployer, deployment_id)
-    if not hasattr(handle, "get_update"):
-        return UpdateHistory(available=False)
+    subject = "deployment %s" % deployment_id
     try:
-        raw = handle.get_update().get_raw() or {}
+        raw = call_of(_handle(deployer, deployment_id), UPDATE_HISTORY, subject)().get_raw() or {}
+    except NotInThisDSS as missing:
+        log.info("%s", missing)
+        return UpdateHistory(available=False)
     except DSSCallError as error:
         if error.is_not_found and error.from_dss:
             return UpdateHistory(available=True)
-        if error.is_not_found or error.is_permission_denied:
-            log.info("The update history of deployment %s cannot be read (%s; it needs DSS 14.1+ and the right to "
-                     "see the deployment).", deployment_id, error.detail)
+        if lacks_endpoint(error):
+            log.info("%s", UPDATE_HISTORY.message(subject))
+            return UpdateHistory(available=False)
+        if error.is_permission_denied:
+            log.info("The update history of %s cannot be read (%s): the key needs the right to see the deployment.",
+                     subject, error.detail)
             return UpdateHistory(available=False)
         raise
     start = int(raw.get("startTimestamp") or 0)

@@ -33,9 +33,8 @@ def preset_names(client: DSSClient, plugin_id: str, parameter_set: str, project_
     plugin = client.get_plugin(plugin_id)
     names: List[str] = []
     unread: List[str] = []
-    sources = [("the instance's presets", plugin.get_settings)]
-    if hasattr(plugin, "get_project_settings"):
-        sources.append(("the presets of project %s" % project_key, lambda: plugin.get_project_settings(project_key)))
+    sources = [("the instance's presets", plugin.get_settings),
+               ("the presets of project %s" % project_key, lambda: plugin.get_project_settings(project_key))]
     for label, read in sources:
         try:
             settings = dss_call("Reading %s of plugin %s" % (label, plugin_id), where, read)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Dict, Optional
 
-from ..errors import PluginError
+from .capabilities import RUN_THROUGH_DEPLOYER, call_of
 from .transport import DSSClient
 
 
@@ -27,17 +27,10 @@ def deployment_testing_status(deployer: DSSClient, deployment_id: str, bundle_id
     return TestingCounts.read(handle.get_testing_status(bundle_id, node_id))
 
 
-class NotInThisDSS(PluginError):
-    """The DSS client the plugin runs with (the one DSS provides) has no such call: the DSS is older than needed."""
-
-
 def run_deployment_tests(deployer: DSSClient, deployment_id: str, node_id: Optional[str]) -> TestingCounts:
     """The Deployer's run-test-scenarios call (DSS 14.1+); it answers a testing status."""
     handle = deployer.get_projectdeployer().get_deployment(deployment_id)
-    if not hasattr(handle, "run_test_scenarios"):
-        # [V] The DSS 13.3 and 14.0 clients have no run_test_scenarios.
-        raise NotInThisDSS("This DSS's API client has no call to run a deployment's test scenarios (DSS 14.1+).")
-    return TestingCounts.read(handle.run_test_scenarios(node_id))
+    return TestingCounts.read(call_of(handle, RUN_THROUGH_DEPLOYER, "deployment %s" % deployment_id)(node_id))
 
 
 def project_testing_status(client: DSSClient, project_key: str, bundle_id: Optional[str]) -> TestingCounts:

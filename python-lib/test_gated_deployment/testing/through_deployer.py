@@ -10,10 +10,11 @@ import logging
 import time
 from typing import Dict
 
-from ..dss.answers import DSSCallError, dss_call
+from ..dss.answers import dss_call
+from ..dss.capabilities import RUN_THROUGH_DEPLOYER, NotInThisDSS, lacks_endpoint
 from ..dss.deployments import AutomationNode, DeploymentInfo
 from ..dss.interrupts import StopSignal
-from ..dss.testing_status import NotInThisDSS, deployment_testing_status, run_deployment_tests
+from ..dss.testing_status import deployment_testing_status, run_deployment_tests
 from ..errors import PluginError
 from .results import NodeCounts
 
@@ -30,14 +31,11 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
     try:
         launched = dss_call("Running the test scenarios of %s" % info.subject, label, run_deployment_tests, deployer,
                             info.deployment_id, node.node_id).per_outcome
+    except NotInThisDSS:
+        raise
     except PluginError as error:
-        cause = error if isinstance(error, NotInThisDSS) else error.__cause__
-        if isinstance(cause, NotInThisDSS) or (isinstance(cause, DSSCallError) and cause.is_not_found):
-            raise PluginError(
-                "The Deployer cannot run test scenarios for %s on %s: this needs DSS 14.1 or later (%s). Give a "
-                "'DSS node' preset for the Automation node instead." % (
-                    info.subject, label, getattr(cause, "detail", None) or cause)
-            ) from cause
+        if lacks_endpoint(error.__cause__):
+            raise NotInThisDSS(RUN_THROUGH_DEPLOYER, "%s on %s" % (info.subject, label)) from error.__cause__
         raise
     log.info("The Deployer started the test scenarios of %s on %s; waiting for its testing status to settle "
              "(quiet period %.0fs).", info.subject, label, quiet_period)

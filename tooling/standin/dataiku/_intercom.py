@@ -1,10 +1,11 @@
-"""Backend location and "tintercom" calls, as DSS's `dataiku.core.intercom` does them.
+"""Backend location and "tintercom" calls, as DSS's `dataiku.core.intercom` makes them.
 
-Stand-in only (tests and tooling, never shipped). Real DSS reads the same environment variables; keeping the
-lookup in one module means a correction after checking a real instance happens in one place.
+Stand-in only (tests and tooling, never shipped). Like the real package: the same environment variables, no timeout
+and no retry on any call, and a failure raised as a bare `Exception("<what failed>: <DSS's raw answer as bytes>")`,
+with no status and no path. Keeping the lookup in one module means a correction after checking a real instance
+happens in one place.
 """
 
-import json
 import os
 
 import requests
@@ -13,20 +14,13 @@ import requests
 TICKET_HEADER = "X-DKU-APITicket"
 TINTERCOM_PREFIX = "/dip/api/tintercom/"
 
-# An internal call that hangs must not hang the step forever; DSS sets none, the stand-in is stricter on purpose.
-_TIMEOUT_S = 60
-
-
-class IntercomError(Exception):
-    """A tintercom call answered with a non-2xx status."""
-
 
 def backend_url():
     """Base URL of the backend, built exactly like DSS: http://<DKU_BACKEND_HOST or 127.0.0.1>:<DKU_BACKEND_PORT>."""
     if os.getenv("DKU_API_TICKET") is not None:
         port = os.getenv("DKU_BACKEND_PORT")
         if not port:
-            raise IntercomError("DKU_API_TICKET is set but DKU_BACKEND_PORT is not: cannot locate the DSS backend")
+            raise Exception("DKU_API_TICKET is set but DKU_BACKEND_PORT is not: cannot locate the DSS backend")
         host = os.getenv("DKU_BACKEND_HOST") or "127.0.0.1"
         return f"http://{host}:{port}"
     # Outside DSS the real package falls back to DKU_DSS_URL + DKU_API_KEY (then ~/.dataiku/config.json, which the
@@ -34,7 +28,7 @@ def backend_url():
     url = os.getenv("DKU_DSS_URL")
     if url:
         return url.rstrip("/")
-    raise IntercomError("No DSS URL or API key found from any location")
+    raise Exception("No DSS URL or API key found from any location")
 
 
 def auth():
@@ -51,28 +45,25 @@ def auth():
     return headers, basic
 
 
-def _error_detail(resp):
-    # DSS errors are JSON with detailedMessage/message; fall back to the raw body (clipped, it can be an HTML page).
-    try:
-        body = resp.json()
-    except ValueError:
-        return (resp.text or "No details")[:500]
-    if isinstance(body, dict):
-        return body.get("detailedMessage") or body.get("message") or json.dumps(body)[:500]
-    return json.dumps(body)[:500]
-
-
-def post(path, data=None, err_msg="Call failed"):
-    """POST form `data` to tintercom `path`; returns the parsed JSON answer (None for an empty body).
-
-    Raises IntercomError on a non-2xx answer, with the status, the path and DSS's own error message.
-    """
+def _post(path, data=None, params=None, err_msg=None, stream=False):
     headers, basic = auth()
-    url = backend_url() + TINTERCOM_PREFIX + path
-    resp = requests.post(url, data=data, headers=headers, auth=basic, timeout=_TIMEOUT_S)
-    if not 200 <= resp.status_code < 300:
-        raise IntercomError(f"{err_msg}: HTTP {resp.status_code} on {path}: {_error_detail(resp)}")
-    # DSS parses the answer as JSON; some void endpoints answer with nothing, which is not an error.
-    if not resp.content.strip():
-        return None
-    return resp.json()
+    # No timeout, as the real package: the plugin bounds these calls itself.
+    resp = requests.post(backend_url() + TINTERCOM_PREFIX + path, data=data, params=params, headers=headers,  # noqa: S113
+                         auth=basic, stream=stream)
+    if resp.status_code != 200:
+        raise Exception("%s: %s" % (err_msg, resp.content))
+    return resp
+
+
+def json_call(path, data=None, err_msg=None):
+    """A call whose answer must be JSON (an empty answer fails, as in the real package)."""
+    return _post(path, data=data, err_msg=err_msg).json()
+
+
+def void_call(path, data=None, params=None, err_msg=None):
+    _post(path, data=data, params=params, err_msg=err_msg)
+
+
+def stream_call(path, data=None, err_msg=None):
+    """The raw answer, as a file-like object to read and close."""
+    return _post(path, data=data, err_msg=err_msg, stream=True).raw

@@ -1,72 +1,43 @@
-"""`dataiku.Folder`: a managed folder kept on local disk.
+"""`dataiku.Folder`: a managed folder of a project, reached through the backend's internal API.
 
-Real DSS managed folders are remote (the package streams files through the backend); tests need to read back what
-a step wrote, so the stand-in stores folder `<id>` under `$DKU_STANDIN_FOLDERS_ROOT/<id>/`. The method names and
-argument orders are those of DSS 9 `dataiku/core/managed_folder.py`.
+The routes and shapes are those of a real `dataiku` package (see `dss_simulator/api_internal.py`); the method names
+and argument orders are those of DSS 9 `dataiku/core/managed_folder.py`. Lazy, as the real one: nothing is called
+before the first method that needs the backend, so a missing folder shows only then.
 """
 
 import io
 import json
 import os
-import shutil
+
+from dataiku import _intercom
 
 
 class Folder:
     """Handle to a managed folder, by name or id, optionally "PROJECTKEY.folder"."""
 
     def __init__(self, lookup, project_key=None, ignore_flow=False):
-        if not lookup:
-            raise ValueError("A managed folder name or id is required")
-        if "." in lookup:
+        if "." in (lookup or ""):
             self.project_key, self.short_name = lookup.split(".", 1)
         else:
             self.project_key = project_key or os.getenv("DKU_CURRENT_PROJECT_KEY")
             self.short_name = lookup
         self.lookup = lookup
         self.ignore_flow = ignore_flow
-        # [I] The stand-in has no name -> id table: name and id are the same folder.
-        self.name = f"{self.project_key}.{self.short_name}" if self.project_key else self.short_name
 
-    # --- where the files live -------------------------------------------------------------------------------
-    def _root(self):
-        base = os.getenv("DKU_STANDIN_FOLDERS_ROOT")
-        if not base:
-            raise Exception(
-                f"Managed folder {self.short_name!r}: DKU_STANDIN_FOLDERS_ROOT is not set (the dataiku stand-in "
-                "keeps folders on local disk under that directory)"
-            )
-        return os.path.join(base, self.short_name)
-
-    def _local(self, path):
-        # Folder paths are '/'-rooted in DSS; refuse anything that would escape the folder on disk.
-        rel = os.path.normpath(str(path).lstrip("/"))
-        if rel in ("", ".") or rel.startswith(".." + os.sep) or rel == ".." or os.path.isabs(rel):
-            raise ValueError(f"Invalid path in managed folder {self.short_name!r}: {path!r}")
-        return os.path.join(self._root(), rel)
-
-    # --- DSS API subset -------------------------------------------------------------------------------------
-    def get_id(self):
-        return self.short_name
-
-    def get_name(self):
-        return self.short_name
+    def _ids(self, **more):
+        return dict({"projectKey": self.project_key, "lookup": self.short_name}, **more)
 
     def get_info(self, sensitive_info=False):
-        return {"id": self.short_name, "name": self.short_name, "projectKey": self.project_key, "type": "Filesystem"}
+        return _intercom.json_call("managed-folders/get-info", data=self._ids(sensitiveInfo=sensitive_info))["info"]
+
+    def get_id(self):
+        return self.get_info()["id"]
+
+    def get_name(self):
+        return self.get_info()["name"]
 
     def upload_stream(self, path, f):
-        """Write the content of file-like `f` (bytes or str) at `path`, replacing any existing file."""
-        target = self._local(path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = target + ".standin-part"
-        with open(tmp, "wb") as out:
-            while True:
-                chunk = f.read(1 << 16)
-                if not chunk:
-                    break
-                out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-        # Readers never see a half-written report.
-        os.replace(tmp, target)
+        _intercom.void_call("managed-folders/upload-path", params=self._ids(path=path), data=f)
 
     def upload_data(self, path, data):
         """Write `data` (bytes, or str encoded as UTF-8) at `path`."""
@@ -80,37 +51,21 @@ class Folder:
 
     def get_download_stream(self, path):
         """A binary file object on the file at `path` (use it in a `with`)."""
-        local = self._local(path)
-        if not os.path.isfile(local):
-            raise Exception(f"Path {path!r} does not exist in managed folder {self.short_name!r}")
-        return open(local, "rb")  # noqa: SIM115 - the caller closes it, as with DSS's stream
+        return _intercom.stream_call("managed-folders/download-path", data=self._ids(path=path))
 
     def list_paths_in_partition(self, partition=""):
-        """All file paths of the folder, '/'-rooted and sorted, as DSS returns them [I: order]."""
-        root = self._root()
-        paths = []
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                if name.endswith(".standin-part"):
-                    continue
-                rel = os.path.relpath(os.path.join(dirpath, name), root)
-                paths.append("/" + rel.replace(os.sep, "/"))
-        return sorted(paths)
+        answer = _intercom.json_call("managed-folders/get-partition-paths", data=self._ids(partition=partition))
+        return answer["info"]["paths"]
 
     def delete_path(self, path):
-        local = self._local(path)
-        if os.path.isdir(local):
-            shutil.rmtree(local)
-        elif os.path.exists(local):
-            os.remove(local)
+        _intercom.void_call("managed-folders/clear-path", data=self._ids(path=path))
 
     def clear(self):
-        shutil.rmtree(self._root(), ignore_errors=True)
+        self.delete_path("/")
 
     def read_json(self, path):
         with self.get_download_stream(path) as f:
-            return json.load(f)
+            return json.loads(f.read().decode("utf-8"))
 
     def write_json(self, path, obj):
         self.upload_data(path, json.dumps(obj).encode("utf-8"))
-

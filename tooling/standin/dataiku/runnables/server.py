@@ -51,9 +51,15 @@ def get_clazz_in_code(code, parent_clazz, work_dir):
     return clazz
 
 
+# The macro server of older DSS counts the constructor's arguments with inspect.getargspec (seen in a real package),
+# which Python 3.11 removed; DKU_STANDIN_OLD_MACRO_SERVER=1 makes the stand-in do the same.
+OLD_SERVER = "DKU_STANDIN_OLD_MACRO_SERVER"
+
+
 def instantiate(clazz, project_key, config, plugin_config):
     """Call the constructor with as many args as `__init__` names (self included), as DSS does."""
-    arg_count = len(inspect.getfullargspec(clazz.__init__).args)
+    argspec = inspect.getargspec if os.getenv(OLD_SERVER) == "1" else inspect.getfullargspec
+    arg_count = len(argspec(clazz.__init__).args)
     args = [project_key, config, plugin_config]
     if not 1 <= arg_count <= 4:
         raise Exception(f"Wrong signature of the Runnable subclass: {arg_count} args")

@@ -24,22 +24,16 @@ class Scenario:
 
     def set_scenario_variables(self, **kwargs):
         """Define additional variables in this scenario run (visible to later steps as ${name})."""
-        return _intercom.post(
-            "scenarios/set-variables/",
-            {"variables": json.dumps(kwargs)},
-            err_msg="Failed to set scenario variables",
-        )
+        return _intercom.json_call("scenarios/set-variables/", data={"variables": json.dumps(kwargs)},
+                                   err_msg="Failed to set scenario variables")
 
     def get_all_variables(self):
         """All variables of the run: project, global and scenario-level ones (dict)."""
-        variables = _intercom.post("scenarios/get-all-variables", err_msg="Failed to get variables")
-        if not isinstance(variables, dict):
-            raise _intercom.IntercomError(f"Failed to get variables: expected a JSON object, got {variables!r}")
-        return variables
+        return _intercom.json_call("scenarios/get-all-variables", err_msg="Failed to get variables")
 
     def get_previous_steps_outputs(self):
         """[{stepName, result}] of the steps already run; DSS says the structure is not precisely defined."""
-        return _intercom.post("scenarios/get-step-outputs/", err_msg="Failed to read step outputs")
+        return _intercom.json_call("scenarios/get-step-outputs/", err_msg="Failed to read step outputs")
 
     def get_trigger_type(self):
         return self.scenario_trigger["trigger"]["type"] if self.scenario_trigger is not None else None
