@@ -101,6 +101,9 @@ PROMOTE_DRY_RUN = ("promote-tested-bundle", {
     "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT, "dry_run": True,
     "qa_automation_nodes": [{"mode": "PRESET", "name": "qa-automation"}]})
 STATUS = ("deployment-test-status", {})
+READINESS = ("pipeline-readiness", {
+    "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT,
+    "qa_automation_nodes": [{"mode": "PRESET", "name": "qa-automation"}]})
 CREATE = ("create-automate-deployment-scenario", {
     "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT, "scenario_id": PIPELINE_ID,
     "qa_node_presets": ["qa-automation"], "bundle_id_pattern": "release", "parallelism": 3,
@@ -247,6 +250,7 @@ def main(argv=None) -> int:
         say("DSS simulator up: Design node %s (with the Project Deployer), QA %s, Production %s"
             % (world.design.url, world.qa.url, world.prod.url))
         say("Project %s runs bundle v0 on %s and %s" % (PROJECT, QA_DEPLOYMENT, PROD_DEPLOYMENT))
+        ready = run_page(world, out, READINESS, say)
         macro = create_pipeline(world)
         if not macro.ok:
             say("The 'Create Automate Deployment scenario' macro failed: %s" % macro.error)
@@ -256,7 +260,7 @@ def main(argv=None) -> int:
         say("Macro 'Create Automate Deployment scenario' wrote scenario %s (UI steps only)" % pipeline_id(client))
 
         set_tests(world.design, failing="test_orders")
-        pages = [run_page(world, out, RUN_TESTS_NOW, say)]
+        pages = [ready, run_page(world, out, RUN_TESTS_NOW, say)]
         say("Run 1: test_orders is broken in the project; running the pipeline")
         first = run_pipeline(world, say)
         say("Run 1 ended %s; Production runs bundle %s" % (first.outcome, deployment_states(world)[PROD_DEPLOYMENT]

@@ -1,7 +1,7 @@
 """make screenshots: every page the plugin shows a person, as headless Chromium draws it, into docs/screenshots/.
 
 It runs the demo into a temporary folder (so each page holds real results: a failing run with a flaky test, a FAIL
-and a PASS verdict, the four macros' pages), then takes one PNG per page. It needs Chromium
+and a PASS verdict, the five macros' pages), then takes one PNG per page. It needs Chromium
 (`apt-get install chromium`).
 
 Usage: python tooling/screenshots.py [--out DIR]   (default DIR: docs/screenshots/)
@@ -46,6 +46,7 @@ def pages(out: Path) -> List[Tuple[str, Path, int]]:
         ("macro-run-tests-now", macros / (demo.RUN_TESTS_NOW[0] + ".html"), 260),
         ("macro-promote-tested-bundle-dry-run", macros / (demo.PROMOTE_DRY_RUN[0] + ".html"), 360),
         ("macro-deployment-test-status", macros / (demo.STATUS[0] + ".html"), 300),
+        ("macro-pipeline-readiness", macros / (demo.READINESS[0] + ".html"), 520),
     ]
 
 

@@ -204,6 +204,6 @@ def test_a_report_that_cannot_be_saved_after_a_pass_keeps_the_pass(sim, tmp_path
                           presets=estate.presets())
     assert out.ok, out.log
     assert out.variables["gate_verdict"] == "PASS"
-    assert "The verdict stands, but its record was not saved: Saving" in out.log
+    assert "The verdict stands, but its record was not fully saved: Saving" in out.log
     assert "managed folder audit of project SHOP failed: DSS answered:" in out.log
     assert not list((folders / "audit").rglob("*.html"))

@@ -1,9 +1,12 @@
 """Deploy bundle against the simulator: each case checks the Production deployment's bundle and health after."""
 
+import json
+
 import pytest
 from dss_simulator import ScenarioSpec
+from macrokit import check_html
 from stepkit import run_plugin_step
-from worlds import PROJECT, promotion_estate, run_tests_on
+from worlds import PROJECT, promotion_estate, report_folders, run_tests_on
 
 STEP = "deploy-bundle"
 TESTS = ["test_1", "test_2"]
@@ -169,3 +172,24 @@ def test_a_gate_on_another_published_project_is_refused(estate):
     assert not out.ok
     assert "another project's tests" in out.log.splitlines()[-1]
     assert prod(estate).settings_bundle_id == "v1"
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["promoted", "refused"])
+def test_the_promotion_is_saved_as_an_audit_record(estate, tmp_path, dirty):
+    if dirty:
+        estate.qa.project(PROJECT).add_scenario(
+            ScenarioSpec(id="test_2", name="T2", marked_as_test=True, duration=0.02, outcome="FAILED"))
+    run_tests_on(estate.qa, TESTS)
+    folders = report_folders(estate.design, tmp_path, "audit")
+    out = deploy(estate, report_folder="audit")
+    assert out.ok is not dirty, out.log
+    [record_file] = list((folders / "audit").rglob("*.json"))
+    record = json.loads(record_file.read_text())
+    assert record["verdict"] == ("FAIL" if dirty else "PASS") and record["subject"] == "deployment SHOP-on-qa"
+    promotion = record["promotion"]
+    assert promotion["deployment"] == "SHOP-on-prod" and promotion["bundle"] == "v2"
+    assert promotion["previous_bundle"] == "v1"
+    assert promotion["outcome"] == ("refused" if dirty else "updated")
+    assert record["decided_by"]["what"].endswith("scenario pipeline of project SHOP")
+    page = check_html(record_file.with_suffix(".html").read_text())
+    assert "Promotion of deployment SHOP-on-prod" in page and promotion["outcome"] in page

@@ -181,7 +181,20 @@ def test_status_names_failures_and_unhealthy_deployments(sim):
     assert "FAIL" in qa and "1 failed" in qa and "bundle v1" in qa
     prod = row(out.result, "SHOP-on-prod", first_cell=True)
     assert "UNHEALTHY" in prod and "v2" in prod
-    assert "no deployment of SHOP shows a PASS for bundle v2" in prod
+    assert "INCONCLUSIVE" in prod and "NO TESTS" not in prod
+    assert "No deployment of SHOP shows a PASS for bundle v2" in prod
+
+
+def test_status_never_calms_a_stage_whose_bundle_failed_elsewhere(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02, test_2={"outcome": "FAILED"}))
+    run_tests_on(estate.qa, TESTS)
+    out = run_plugin_macro(estate.design, "deployment-test-status", PROJECT, {})
+    assert out.ok, out.error
+    check_html(out.result)
+    assert "FAIL" in row(out.result, "SHOP-on-qa", first_cell=True)
+    prod = row(out.result, "SHOP-on-prod", first_cell=True)
+    assert "Bundle v1 FAILED the gate on deployment SHOP-on-qa." in prod
+    assert "NO TESTS" not in prod and "INCONCLUSIVE" in prod
     assert estate.design.admin_key not in out.result + out.log
 
 
@@ -317,6 +330,15 @@ def test_create_scenario_refuses_a_misspelt_preset_before_writing(sim, config, s
     assert generated(estate.design) == []
     assert estate.design.request_count(path_contains="/scenarios/", method="POST") == 0
     assert estate.design.request_count(path_contains="/scenarios/", method="PUT") == 0
+
+
+def test_create_scenario_refuses_a_report_folder_the_project_does_not_have(sim):
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, report_folder="reprots"))
+    assert not out.ok
+    assert "'Save reports to folder' (report_folder) names managed folder reprots" in out.error
+    assert "its folders: reports (reports)" in out.error and "Nothing was written" in out.error
+    assert generated(estate.design) == []
 
 
 def test_create_scenario_without_admin_rights_checks_what_it_can(sim):

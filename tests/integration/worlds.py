@@ -58,6 +58,7 @@ def build_estate(sim, scenarios, qa_nodes=1, with_prod=True, bundle="v1", dss_ve
     design = sim.add_design_node("design", dss_version=dss_version)
     project = design.add_project(PROJECT)
     project.add_scenario(ScenarioSpec(id=PIPELINE, name="Automate Deployment"))
+    project.add_folder("reports")
     for spec in scenarios:
         project.add_scenario(spec)
     qas = [sim.add_automation_node("qa%d" % (i + 1) if qa_nodes > 1 else "qa") for i in range(qa_nodes)]

@@ -16,6 +16,7 @@ def register(router: Router) -> None:
     router.add("GET", PUBLIC + "/projects/", list_projects)
     router.add("GET", PROJECT + "/variables/", get_variables)
     router.add("PUT", PROJECT + "/variables/", put_variables)
+    router.add("GET", PROJECT + "/managedfolders/", list_managed_folders)
     router.add("GET", PROJECT + "/bundles/exported", list_exported_bundles)
     router.add("PUT", PROJECT + "/bundles/exported/<bundle_id>", export_bundle)
     router.add("POST", PROJECT + "/bundles/<bundle_id>/publish", publish_bundle)
@@ -46,6 +47,11 @@ def put_variables(call: Call, project_key: str) -> Dict[str, Any]:
         raise errors.bad_request("Variables must be an object with 'standard' and 'local' objects")
     project.variables = {"standard": copy.deepcopy(body["standard"]), "local": copy.deepcopy(body["local"])}
     return {}
+
+
+def list_managed_folders(call: Call, project_key: str) -> List[Dict[str, Any]]:
+    project = call.node.checked_project(call.principal, project_key)
+    return [folder.info() for folder in project.folders.values()]
 
 
 # ----------------------------------------------------------------------------- bundles (design node)

@@ -9,11 +9,10 @@ from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
 from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
-from ..reports.pages import run_url
-from ..reports.verdicts import save_verdict
+from ..reports.verdicts import decided_by, save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
-from ..testing.discovery import find_caller
 from .fields import (
+    F_VERDICT_FOLDER,
     MAX_SECONDS,
     DeploymentRef,
     connect_deployer,
@@ -41,7 +40,6 @@ F_AUTOMATION_NODES = Field("automation_nodes", "Automation node presets")
 F_RECHECK_UNTIL = Field("recheck_until_s", "Re-check an inconclusive verdict for (s)")
 F_RECHECK_INTERVAL = Field("recheck_interval_s", "Re-check interval (s)")
 F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
-F_REPORT_FOLDER = Field("report_folder", "Save the verdict to folder")
 
 
 
@@ -85,7 +83,7 @@ class AssertSettings:
             policy=read_gate_policy(reader),
             recheck=read_recheck(reader),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "gate"),
-            report_folder=reader.identifier(F_REPORT_FOLDER, required=False),
+            report_folder=reader.identifier(F_VERDICT_FOLDER, required=False),
         )
 
 
@@ -93,32 +91,26 @@ def assert_test_status(context) -> Verdict:
     """Entry point of python-steps/assert-test-status."""
     settings = AssertSettings.read(context.reader, context.redactor)
     if settings.report_folder:
-        context.check_folder(F_REPORT_FOLDER, settings.report_folder)
+        context.check_folder(F_VERDICT_FOLDER, settings.report_folder)
     if settings.source == SOURCE_DEPLOYMENT:
         verdict = _deployment_verdict(context, settings)
     else:
         verdict = _project_verdict(context, settings)
     log_verdict(verdict, settings.policy)
-    context.set_variables(verdict.variables(settings.variable_prefix))
+    # The verdict reaches the log and the folder first: a variable that cannot be set then loses nothing.
     if settings.report_folder:
         _save_verdict(context, settings.report_folder, verdict)
+    context.set_variables(verdict.variables(settings.variable_prefix))
     enforce(verdict, settings.policy)
     return verdict
 
 
 def _save_verdict(context, folder_id: str, verdict: Verdict):
     """Saves the verdict's record; a folder that cannot take it is a warning, not a reason to lose the verdict."""
-    caller = find_caller(context.variables)
-    decided_by = None
-    if caller is not None:
-        decided_by = {"what": "%sscenario %s of project %s" % ("run %s of " % caller.run_id if caller.run_id else "",
-                                                              caller.scenario_id, caller.project_key),
-                      "url": run_url(context.variables.get("dssURL"), caller.project_key, caller.scenario_id,
-                                     caller.run_id or None)}
     try:
-        paths = save_verdict(context.open_folder(folder_id), verdict, decided_by)
+        paths = save_verdict(context.open_folder(folder_id), verdict, decided_by(context.variables))
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be enforced
-        log.warning("The verdict stands, but its record was not saved: %s", error)
+        log.warning("The verdict stands, but its record was not fully saved: %s", error)
         return
     log.info("Saved the verdict to %s in managed folder %s.", " and ".join(paths), folder_id)
 

@@ -16,6 +16,8 @@ from ..errors import PluginError, SettingsError
 from ..redaction import RedactingFilter, Redactor
 from ..settings import ConfigReader, Field, NodeSettings, read_node_preset
 
+log = logging.getLogger(__name__)
+
 # Written and removed again when a report folder is checked: proof that the scenario's user may write there.
 WRITE_CHECK_PATH = "/.test-gated-deployment-write-check"
 
@@ -57,10 +59,14 @@ class ComponentContext:
         try:
             folder.read_info()
             folder.upload_data(WRITE_CHECK_PATH, b"")
-            folder.delete(WRITE_CHECK_PATH)
         except PluginError as error:
             raise SettingsError("Setting %s names managed folder %s, which cannot take the reports. %s Or leave "
                                 "the setting empty." % (field.describe(), folder_id, error)) from error
+        try:
+            folder.delete(WRITE_CHECK_PATH)
+        except PluginError as error:
+            # The folder takes reports: an empty check file left in it is not a reason to stop.
+            log.warning("%s The empty file %s can be deleted.", error, WRITE_CHECK_PATH)
 
     def package(self, what: str, next_action: str, call: Callable[..., Any], *args) -> Any:
         """A call of DSS's `dataiku` package, bounded by the transport policy, failing with a clear message."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from ..dss.deployments import read_deployment
+from ..dss.folders import managed_folders
 from ..dss.presets import preset_names
 from ..dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID
 from ..dss.scenario_writer import write_step_scenario
@@ -20,7 +21,7 @@ from ..release.promotion import same_published_project
 from ..reports.pages import render, ui_path
 from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, has_variables
 from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK
-from .run_settings import RunTestsSettings
+from .run_settings import F_REPORT_FOLDER, RunTestsSettings
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ def create_automate_deployment_scenario(context) -> str:
     client = context.local_client()
     notes: List[str] = []
     _check_presets(client, context.project_key, settings, notes)
+    _check_report_folder(client, context.project_key, settings.pipeline.report_folder)
     published = _check_deployments(client, settings.pipeline, notes)
     written = write_step_scenario(client, context.project_key, settings.scenario_id, settings.scenario_name,
                                   settings.pipeline.steps(published), WHERE)
@@ -118,6 +120,18 @@ def create_automate_deployment_scenario(context) -> str:
     return render("macro_create_scenario.html", project_key=context.project_key, written=written,
                   settings=settings, outline=settings.pipeline.outline(),
                   steps_url=ui_path("projects", context.project_key, "scenarios", written.scenario_id, "steps"))
+
+
+def _check_report_folder(client, project_key: str, folder: Optional[str]):
+    """The report folder the steps will write to exists in the project (by id or name); else nothing is written."""
+    if not folder or has_variables(folder):
+        return
+    folders = managed_folders(client, project_key, WHERE)
+    if not any(folder in pair for pair in folders):
+        known = ", ".join("%s (%s)" % pair for pair in folders) or "none"
+        raise SettingsError("Setting %s names managed folder %s, which project %s does not have (its folders: %s). "
+                            "Nothing was written. Pick one of them, or leave the setting empty."
+                            % (F_REPORT_FOLDER.describe(), folder, project_key, known))
 
 
 def _check_presets(client, project_key: str, settings: AutomateSettings, notes: List[str]):

@@ -9,9 +9,11 @@ from ..errors import PluginError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
 from ..release.update import UpdateOptions
+from ..reports.verdicts import decided_by, save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
     F_ROLLBACK,
+    F_VERDICT_FOLDER,
     DeploymentRef,
     connect_deployer,
     read_deployment_ref,
@@ -51,6 +53,7 @@ class DeploySettings:
     force: bool
     rollback: bool
     variable_prefix: str
+    report_folder: Optional[str] = None
 
     @classmethod
     def read(cls, reader: ConfigReader, redactor=None) -> "DeploySettings":
@@ -69,6 +72,7 @@ class DeploySettings:
             force=reader.boolean(F_FORCE, default=False),
             rollback=reader.boolean(F_ROLLBACK, default=True),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
+            report_folder=reader.identifier(F_VERDICT_FOLDER, required=False),
         )
 
     def promotion_options(self) -> PromotionOptions:
@@ -99,6 +103,8 @@ def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:
 def deploy_bundle(context):
     """Entry point of python-steps/deploy-bundle."""
     settings = DeploySettings.read(context.reader, context.redactor)
+    if settings.report_folder:
+        context.check_folder(F_VERDICT_FOLDER, settings.report_folder)
     deployer, where = connect_deployer(context, settings.target)
     info = read_deployment(deployer, settings.target.deployment_id, where)
     bundle_id = resolve_bundle(settings, deployer, info, where)
@@ -106,8 +112,25 @@ def deploy_bundle(context):
     try:
         promote(deployer, info, record, settings.promotion_options(), where, context.node_client, context.stop)
     finally:
-        # Set even when a DSS error interrupts the promotion, so that later steps see how far it got.
+        # Even when a DSS error interrupts the promotion: the record and later steps see how far it got.
+        if settings.report_folder and record.verdict is not None:
+            _save_record(context, settings.report_folder, record)
         context.set_variables(record.variables(settings.variable_prefix))
     if record.outcome == UNCHANGED:
         log.info("Tick '%s' to update anyway.", F_FORCE.label)
     raise_unless_ok(record)
+
+
+def _save_record(context, folder_id: str, record: Promotion):
+    """The gate's verdict with what the promotion did: the record a change board keeps. A folder that cannot take
+    it is a warning; the promotion's outcome stands."""
+    promotion = {"deployment": record.deployment_id, "bundle": record.bundle_id,
+                 "previous_bundle": record.previous_bundle, "outcome": record.outcome or "interrupted",
+                 "health": record.health, "rolled_back": record.rolled_back, "message": record.message}
+    try:
+        paths = save_verdict(context.open_folder(folder_id), record.verdict, decided_by(context.variables), promotion)
+    except Exception as error:  # noqa: BLE001 - whatever the folder does, the promotion's outcome stands
+        log.warning("The promotion's record was not fully saved: %s", error)
+        return
+    log.info("Saved the gate's verdict and the promotion's outcome to %s in managed folder %s.", " and ".join(paths),
+             folder_id)

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ..dss.deployments import deployment_ids, read_deployment, read_health, running_bundle
 from ..gate.check import check_deployment_gate
-from ..gate.verdict import GatePolicy, Verdict
+from ..gate.verdict import FAIL, PASS, GatePolicy, Verdict
 from ..reports.pages import render
 from ..reports.verdicts import verdict_record
 from ..settings import Field, NodeSettings
@@ -48,10 +48,10 @@ class DeploymentRow:
     health: str = ""
     health_messages: List[str] = field(default_factory=list)
     verdict: Optional[Verdict] = None
-    record: Optional[Dict[str, Any]] = None   # the verdict's record: per-scenario times and links
-    latest_run: Optional[str] = None          # when its latest test result ran, UTC
-    untested_stage: bool = False              # its stage runs no tests, and it has no result
+    record: Optional[Dict[str, Any]] = None   # the verdict's record: update time, links to the nodes
+    untested_stage: bool = False              # its stage runs no tests, it has no result, and its bundle passed
     tested_on: Optional["DeploymentRow"] = None  # a deployment where the same bundle passed the gate
+    elsewhere: str = ""                       # what the other deployments say of its bundle, when none passed
     error: str = ""
 
 
@@ -66,16 +66,24 @@ def deployment_test_status(context) -> str:
             for deployment_id in deployment_ids(deployer, published, where)]
     for row in rows:
         if row.untested_stage:
-            row.tested_on = _passed_elsewhere(row, rows)
+            _judge_untested(row, rows, published)
     return render("macro_status.html", published=published, where=where, rows=rows, policy=GatePolicy(),
                   untested_stages=settings.untested_stages)
 
 
-def _passed_elsewhere(row: DeploymentRow, rows: List[DeploymentRow]) -> Optional[DeploymentRow]:
-    """The deployment whose tests passed most recently for the bundle `row` runs, if any."""
-    passed = [other for other in rows if other is not row and other.bundle_id == row.bundle_id
-              and other.verdict is not None and other.verdict.status == "PASS"]
-    return max(passed, key=lambda other: other.latest_run or "", default=None)
+def _judge_untested(row: DeploymentRow, rows: List[DeploymentRow], published: str):
+    """A stage without tests is calm only when another deployment passed the gate for the same bundle; otherwise
+    its own verdict stands, with what the others say of that bundle."""
+    same_bundle = [other for other in rows if other is not row and other.bundle_id == row.bundle_id
+                   and other.verdict is not None]
+    row.tested_on = next((other for other in same_bundle if other.verdict.status == PASS), None)
+    if row.tested_on is not None:
+        return
+    row.untested_stage = False
+    failed = [other.deployment_id for other in same_bundle if other.verdict.status == FAIL]
+    row.elsewhere = ("Bundle %s FAILED the gate on deployment %s." % (row.bundle_id, ", ".join(failed)) if failed
+                     else "No deployment of %s shows a PASS for bundle %s: check how it got here."
+                     % (published, row.bundle_id))
 
 
 def _row(deployer, deployment_id: str, where: str, untested_stages: List[str]) -> DeploymentRow:
@@ -87,8 +95,6 @@ def _row(deployer, deployment_id: str, where: str, untested_stages: List[str]) -
         row.health, row.health_messages = health.status, health.messages
         row.verdict = check_deployment_gate(deployer, info, running_bundle(info), GatePolicy(), where=where)
         row.record = verdict_record(row.verdict)
-        times = [case["ran_at"] for node in row.record["nodes"] for case in node["scenarios"] if case["ran_at"]]
-        row.latest_run = max(times, default=None)
         row.untested_stage = row.stage.lower() in untested_stages and row.verdict.counts["total"] == 0
     except Exception as error:  # noqa: BLE001 - one deployment DSS cannot describe must not hide the others
         row.error = describe_failure(error, "macro")

@@ -23,12 +23,14 @@ F_RETRY_BUDGET = Field("retry_budget_s", "Retry budget per call (s)")
 # -- deployments ----------------------------------------------------------------------------------------------------
 F_QA_DEPLOYMENT = Field("qa_deployment_id", "QA deployment")
 F_PROD_DEPLOYMENT = Field("prod_deployment_id", "Production deployment")
+F_QA_NODES = Field("qa_automation_nodes", "QA Automation node presets")
 
 # -- the gate -------------------------------------------------------------------------------------------------------
 F_MIN_RESULTS = Field("min_results", "Minimum number of results")
 F_FAIL_ON_WARNING = Field("fail_on_warning", "Fail on WARNING")
 F_MAX_AGE = Field("max_age_s", "Maximum age of the results (s)")
 F_ALLOW_INCONCLUSIVE = Field("allow_inconclusive", "Allow inconclusive")
+F_VERDICT_FOLDER = Field("report_folder", "Save the verdict to folder")
 
 # -- updates --------------------------------------------------------------------------------------------------------
 F_UPDATE_TIMEOUT = Field("update_timeout_s", "Update deadline (s)")

@@ -19,6 +19,7 @@ from .fields import (
     F_DEPLOYER,
     F_PROD_DEPLOYMENT,
     F_QA_DEPLOYMENT,
+    F_QA_NODES,
     F_ROLLBACK,
     DeploymentRef,
     connect_deployer,
@@ -29,7 +30,6 @@ from .fields import (
 
 log = logging.getLogger(__name__)
 
-F_QA_NODES = Field("qa_automation_nodes", "QA Automation node presets")
 F_DRY_RUN = Field("dry_run", "Dry run")
 
 DRY_RUN = "dry_run"

@@ -52,10 +52,12 @@ def run_test_scenarios(context) -> RunSummary:
         else RunSummary([])
     summary.fail_on_warning = settings.options.fail_on_warning
     summary.node_counts = node_counts
-    context.set_variables(summary.variables(settings.variable_prefix))
+    # The results reach the log and the folder first: a variable that cannot be set then loses nothing.
+    log_results(summary)
     if settings.report_folder:
         _save_reports(context, settings.report_folder, summary, where)
-    report(summary, where, settings.fail_step_on_test_failure)
+    context.set_variables(summary.variables(settings.variable_prefix))
+    judge(summary, where, settings.fail_step_on_test_failure)
     return summary
 
 
@@ -143,13 +145,16 @@ def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
         log.info("Saved report %s to managed folder %s.", path, folder_id)
 
 
-def report(summary: RunSummary, where: str, fail_on_test_failure: bool = True):
-    """Logs the results and fails the step when a test failed, unless the step leaves that to a later gate."""
+def log_results(summary: RunSummary):
     log.info("Test scenario results:\n%s", summary.table())
     log.info(summary.headline())
     if summary.flaky:
         log.warning("Flaky test scenario(s), passed only on retry: %s",
                     ", ".join(r.label for r in summary.flaky))
+
+
+def judge(summary: RunSummary, where: str, fail_on_test_failure: bool = True):
+    """Fails the step when a test failed, unless the step leaves that to a later gate."""
     if summary.outcome != "FAILED":
         return
     if fail_on_test_failure:

@@ -19,15 +19,15 @@ class Capability:
     since: str     # the first DSS version that has it
     instead: str   # what to do on an older DSS
 
-    def message(self, subject: str) -> str:
-        return "%s of %s needs DSS %s or later, which this DSS is not. %s" % (self.what, subject, self.since,
-                                                                           self.instead)
+    def message(self, subject: str, detail: str = "") -> str:
+        return ("%s of %s needs DSS %s or later: this DSS, or the DSS client the plugin runs with, has no such "
+                "call%s. %s" % (self.what, subject, self.since, " (%s)" % detail if detail else "", self.instead))
 
 
 UPDATE_HISTORY = Capability(
     "Reading the update history", "get_update", "14.1",
-    "The gate cannot compare the test results with the deployment's last update; set a maximum age of results to "
-    "keep them fresh.")
+    "The gate cannot compare the test results with the deployment's last update; set 'Maximum age of the results "
+    "(s)' to keep them fresh.")
 RUN_THROUGH_DEPLOYER = Capability(
     "Running the test scenarios through the Deployer", "run_test_scenarios", "14.1",
     "Give a 'DSS node' preset for each Automation node of the deployment instead.")
@@ -36,8 +36,8 @@ RUN_THROUGH_DEPLOYER = Capability(
 class NotInThisDSS(PluginError):
     """This DSS (or the client it provides) has no call for the capability."""
 
-    def __init__(self, capability: Capability, subject: str):
-        super().__init__(capability.message(subject))
+    def __init__(self, capability: Capability, subject: str, detail: str = ""):
+        super().__init__(capability.message(subject, detail))
         self.capability = capability
 
 

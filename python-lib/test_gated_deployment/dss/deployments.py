@@ -270,7 +270,7 @@ def read_update_history(deployer: DSSClient, deployment_id: str) -> UpdateHistor
         if error.is_not_found and error.from_dss:
             return UpdateHistory(available=True)
         if lacks_endpoint(error):
-            log.info("%s", UPDATE_HISTORY.message(subject))
+            log.info("%s", UPDATE_HISTORY.message(subject, error.detail))
             return UpdateHistory(available=False)
         if error.is_permission_denied:
             log.info("The update history of %s cannot be read (%s): the key needs the right to see the deployment.",

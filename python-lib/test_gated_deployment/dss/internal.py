@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import threading
+import time
 from typing import Any, Callable, Optional
 
 import requests
@@ -23,6 +24,9 @@ from .transport import TransportPolicy
 
 log = logging.getLogger(__name__)
 
+MAX_DETAIL = 300
+# How often a wait for the package's answer looks at the stop flag.
+_STOP_CHECK_S = 0.2
 _PACKAGE_ERROR = re.compile(r"^(?P<what>.*?): b(?P<quote>['\"])(?P<body>.*)(?P=quote)$", re.S)
 
 
@@ -39,20 +43,24 @@ def package_error_detail(error: BaseException) -> Optional[str]:
         return None
     quote = found.group("quote")
     try:
-        body = ast.literal_eval("b%s%s%s" % (quote, found.group("body"), quote)).decode("utf-8", "replace")
-    except (ValueError, SyntaxError):
-        body = found.group("body")
+        raw = ast.literal_eval("b%s%s%s" % (quote, found.group("body"), quote))
+    except Exception:  # noqa: BLE001 - not one bytes literal: shown as the package wrote it
+        raw = None
+    body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(error)[len(found.group("what")) + 2:]
     try:
         parsed = json.loads(body)
     except ValueError:
-        return body.strip() or "DSS gave no details"
+        parsed = None
     if isinstance(parsed, dict):
-        return str(parsed.get("detailedMessage") or parsed.get("message") or body)
-    return body
+        body = str(parsed.get("detailedMessage") or parsed.get("message") or body)
+    # A proxy's HTML page, or a long DSS trace, is cut to what a message can hold.
+    text = " ".join(body.split())
+    return (text[:MAX_DETAIL] + "...") if len(text) > MAX_DETAIL else (text or "DSS gave no details")
 
 
-def _within(seconds: float, call: Callable[..., Any], *args) -> Any:
-    """`call(*args)`, or _NoAnswerInTime after `seconds` (the call is left to finish on its own)."""
+def _within(seconds: float, stop: Optional[StopSignal], call: Callable[..., Any], *args) -> Any:
+    """`call(*args)`, or _NoAnswerInTime after `seconds`; StepInterrupted as soon as the stop is requested (the
+    call is then left to finish on its own)."""
     outcome = {}
 
     def work():
@@ -63,7 +71,11 @@ def _within(seconds: float, call: Callable[..., Any], *args) -> Any:
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    worker.join(seconds)
+    deadline = time.monotonic() + seconds
+    while worker.is_alive() and time.monotonic() < deadline:
+        if stop is not None:
+            stop.check()
+        worker.join(min(_STOP_CHECK_S, max(0.0, deadline - time.monotonic())))
     if worker.is_alive():
         raise _NoAnswerInTime()
     if "error" in outcome:
@@ -73,8 +85,14 @@ def _within(seconds: float, call: Callable[..., Any], *args) -> Any:
 
 def package_call(what: str, next_action: str, policy: TransportPolicy, call: Callable[..., Any], *args,
                  stop: Optional[StopSignal] = None) -> Any:
-    """Runs a call of the package; any failure becomes a PluginError saying `what` failed and `next_action`."""
+    """Runs a call of the package; any failure becomes a PluginError saying `what` failed and `next_action`.
+
+    An abort ends the wait for the answer; a call made after the abort (setting the variables on the way out) is
+    bounded by its time limit only.
+    """
     limit = policy.connect_timeout + policy.read_timeout
+    if stop is not None and stop.requested:
+        stop = None
 
     def unanswered(error: BaseException) -> bool:
         return isinstance(error, (_NoAnswerInTime, requests.RequestException))
@@ -83,12 +101,14 @@ def package_call(what: str, next_action: str, policy: TransportPolicy, call: Cal
         log.warning("%s got no answer (%s); trying again in %.1fs.", what, _describe(state.outcome.exception(), limit),
                     state.upcoming_sleep)
 
+    # The budget is for trying again: a first attempt that used its whole time limit still gets retries.
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(unanswered), reraise=True, before_sleep=before_sleep,
         wait=tenacity.wait_exponential(multiplier=policy.backoff, max=policy.backoff_max),
-        stop=tenacity.stop_after_delay(policy.budget), sleep=stop.sleep if stop is not None else tenacity.nap.sleep)
+        stop=tenacity.stop_after_delay(limit + policy.budget),
+        sleep=stop.sleep if stop is not None else tenacity.nap.sleep)
     try:
-        return retrying(_within, limit, call, *args)
+        return retrying(_within, limit, stop, call, *args)
     except Exception as error:  # noqa: BLE001 - every failure of the package gets a message
         raise PluginError("%s failed: %s. %s" % (what, _describe(error, limit), next_action)) from error
 

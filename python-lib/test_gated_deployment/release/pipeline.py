@@ -70,7 +70,7 @@ class Pipeline:
                 deployer, **reports, source="deployment", deployment_id_text=qa, bundle_mode="explicit",
                 bundle_id=bundle, automation_nodes=nodes, variable_prefix="gate_qa")),
             plugin_step("deploy_prod", "Deploy bundle to Production", DEPLOY_STEP, dict(
-                deployer, deployment_id_text=prod, bundle_source="explicit", bundle_id=bundle,
+                deployer, **reports, deployment_id_text=prod, bundle_source="explicit", bundle_id=bundle,
                 gate_deployment_id_text=qa, gate_automation_nodes=nodes, rollback=self.rollback,
                 variable_prefix="deploy_prod")),
         ]
@@ -105,5 +105,6 @@ class Pipeline:
             StepOutline("Deploy bundle to Production", "Checks the same gate on QA again, then points the "
                         "Production deployment at the bundle and updates it.",
                         (("Deployment", self.prod_deployment), deployer, ("Bundle", bundle),
-                         ("Gated on QA deployment", self.qa_deployment), rollback)),
+                         ("Gated on QA deployment", self.qa_deployment), rollback,
+                         ("Verdict and promotion saved to folder", self.report_folder or "none"))),
         ]

@@ -9,6 +9,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..gate.verdict import Verdict
+from ..testing.discovery import find_caller
 from .pages import render, run_url, slug
 
 
@@ -16,8 +17,20 @@ def _iso(ms: Optional[int]) -> Optional[str]:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0)) if ms else None
 
 
-def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-    """Plain data: what `verdict.json` holds and what the page shows."""
+def decided_by(variables: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The scenario run that decided, from its variables, with a link to it when the DSS URL is known."""
+    caller = find_caller(variables)
+    if caller is None:
+        return None
+    return {"what": "%sscenario %s of project %s" % ("run %s of " % caller.run_id if caller.run_id else "",
+                                                     caller.scenario_id, caller.project_key),
+            "url": run_url(variables.get("dssURL"), caller.project_key, caller.scenario_id, caller.run_id or None)}
+
+
+def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
+                   promotion: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Plain data: what `verdict.json` holds and what the page shows; `promotion` says what a gated promotion
+    did after the verdict."""
     evidence = verdict.evidence
     policy = verdict.policy
     nodes: List[Dict[str, Any]] = []
@@ -45,12 +58,14 @@ def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None
         "last_update_of_subject": _iso(evidence.last_update_ms) if evidence is not None else None,
         "decided_at": _iso(evidence.now_ms) if evidence is not None and evidence.now_ms else None,
         "decided_by": decided_by,
+        "promotion": promotion,
     }
 
 
-def save_verdict(folder, verdict: Verdict, decided_by: Optional[Dict[str, str]] = None) -> List[str]:
+def save_verdict(folder, verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
+                 promotion: Optional[Dict[str, Any]] = None) -> List[str]:
     """Writes the page and `verdict.json` side by side into a managed folder; returns their paths."""
-    record = verdict_record(verdict, decided_by)
+    record = verdict_record(verdict, decided_by, promotion)
     base = "gate-reports/%s-%s-%s" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()), slug(verdict.subject),
                                       slug(verdict.bundle_id or "bundle"))
     folder.upload_data(base + ".html", render("verdict.html", record=record).encode("utf-8"))

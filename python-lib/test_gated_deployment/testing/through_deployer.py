@@ -32,10 +32,11 @@ def run_through_deployer(deployer, info: DeploymentInfo, node: AutomationNode, q
         launched = dss_call("Running the test scenarios of %s" % info.subject, label, run_deployment_tests, deployer,
                             info.deployment_id, node.node_id).per_outcome
     except NotInThisDSS:
-        raise
+        raise NotInThisDSS(RUN_THROUGH_DEPLOYER, "%s on %s" % (info.subject, label)) from None
     except PluginError as error:
         if lacks_endpoint(error.__cause__):
-            raise NotInThisDSS(RUN_THROUGH_DEPLOYER, "%s on %s" % (info.subject, label)) from error.__cause__
+            raise NotInThisDSS(RUN_THROUGH_DEPLOYER, "%s on %s" % (info.subject, label),
+                               error.__cause__.detail) from error.__cause__
         raise
     log.info("The Deployer started the test scenarios of %s on %s; waiting for its testing status to settle "
              "(quiet period %.0fs).", info.subject, label, quiet_period)

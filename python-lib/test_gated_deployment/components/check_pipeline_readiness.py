@@ -1,0 +1,83 @@
+"""The "Check pipeline readiness" macro and step: what the Automate Deployment pipeline will need, checked without
+changing anything (`release.readiness`).
+
+The macro shows one page of green and red lines; the step, run first in a pipeline, logs the same lines, sets
+variables, and fails on a red line, naming it and its next action. One module serves both: they are the same check.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ..errors import PluginError, SettingsError
+from ..release.readiness import FAIL, OK, PipelinePlan, Readiness, check_readiness
+from ..reports.pages import render
+from ..settings import Field, NodeSettings, read_variable_prefix
+from ..testing.discovery import find_caller
+from .fields import (
+    F_DEPLOYER,
+    F_PROD_DEPLOYMENT,
+    F_QA_DEPLOYMENT,
+    F_QA_NODES,
+    DeploymentRef,
+    connect_deployer,
+    read_node_presets,
+)
+
+log = logging.getLogger(__name__)
+
+F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    deployer: Optional[NodeSettings]
+    qa_deployment_id: str
+    prod_deployment_id: str
+    qa_nodes: Tuple[NodeSettings, ...]
+
+    @classmethod
+    def read(cls, context) -> "ReadinessSettings":
+        reader = context.reader
+        qa = reader.identifier(F_QA_DEPLOYMENT)
+        prod = reader.identifier(F_PROD_DEPLOYMENT)
+        if qa == prod:
+            raise SettingsError("Settings %s and %s are both %r: the pipeline promotes from QA to another "
+                                "deployment. Pick the Production deployment."
+                                % (F_QA_DEPLOYMENT.describe(), F_PROD_DEPLOYMENT.describe(), qa))
+        return cls(deployer=context.node_preset(F_DEPLOYER), qa_deployment_id=qa, prod_deployment_id=prod,
+                   qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor))
+
+
+def _check(context, settings: ReadinessSettings, caller=None, dss_url_known: Optional[bool] = None) -> Readiness:
+    deployer, where = connect_deployer(context, DeploymentRef(settings.deployer, settings.qa_deployment_id))
+    plan = PipelinePlan(qa_deployment=settings.qa_deployment_id, prod_deployment=settings.prod_deployment_id,
+                        qa_node_presets=list(settings.qa_nodes), caller=caller, dss_url_known=dss_url_known)
+    return check_readiness(deployer, where, plan, context.node_client)
+
+
+def check_pipeline_readiness_page(context) -> str:
+    """Entry point of python-runnables/pipeline-readiness: the page of green and red lines."""
+    settings = ReadinessSettings.read(context)
+    readiness = _check(context, settings)
+    return render("macro_readiness.html", settings=settings, readiness=readiness)
+
+
+def check_pipeline_readiness_step(context) -> Readiness:
+    """Entry point of python-steps/check-pipeline-readiness: the lines in the log, and a failure on a red one."""
+    settings = ReadinessSettings.read(context)
+    prefix = read_variable_prefix(context.reader, F_VARIABLE_PREFIX, "readiness")
+    variables = context.variables
+    readiness = _check(context, settings, find_caller(variables),
+                       bool(variables.get("dssURL") or variables.get("scenarioRunURL")))
+    for line in readiness.lines:
+        text = "%s %s: %s%s" % (line.status.upper(), line.subject, line.found,
+                                " -> " + line.next_action if line.status != OK and line.next_action else "")
+        (log.error if line.status == FAIL else log.info)(text)
+    context.set_variables({prefix + "_ready": readiness.ready,
+                           prefix + "_failures": ["%s: %s" % (f.subject, f.found) for f in readiness.failures]})
+    if not readiness.ready:
+        first = readiness.failures[0]
+        raise PluginError("The pipeline is not ready: %d red line(s), the first: %s: %s. %s" % (
+            len(readiness.failures), first.subject, first.found, first.next_action))
+    return readiness
