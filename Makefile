@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py39 lint plugin bench faults screenshots clean
+.PHONY: demo test test-py39 compat lint plugin bench faults screenshots clean
 
 $(STAMP): requirements-dev.txt code-env/python/spec/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP) lint
 test-py39:
 	@test -n "$(PYTHON39)" || (echo "Set PYTHON39 to a Python 3.9 interpreter." && exit 2)
 	$(MAKE) test PYTHON=$(PYTHON39) VENV=.venv39
+
+# The compatibility matrix (noxfile.py): the steps', macros' and simulator's tests with the dataiku-api-client of
+# each supported DSS line, each on a Python that line offers (found through pyenv; a missing one is skipped, said so).
+compat: $(STAMP)
+	$(VENV)/bin/nox --non-interactive -s compat
 
 # import-linter's acyclic contract needs Python 3.11+: on an older Python the contract is left to CI's, and said so.
 lint: $(STAMP)
@@ -43,4 +48,4 @@ screenshots: $(STAMP)
 	$(PY) tooling/screenshots.py
 
 clean:
-	rm -rf .venv .venv39 dist build .pytest_cache .ruff_cache
+	rm -rf .venv .venv39 .nox dist build .pytest_cache .ruff_cache
