@@ -1,5 +1,6 @@
 """Shared fixtures: a DSS simulator per test, and helpers that run the plugin's steps the way DSS does."""
 
+import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -48,14 +49,30 @@ def design(sim):
 CONTRACT_PYTHON = (3, 11)
 
 
+def _version(text: str) -> tuple:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def client_version() -> str:
+    """The dataiku-api-client installed: the compatibility matrix puts each DSS line's in place of the pinned one."""
+    return importlib.metadata.version("dataiku-api-client")
+
+
+def _deselect(config, items, unfit, attribute):
+    if unfit:
+        config.hook.pytest_deselected(items=unfit)
+        items[:] = [item for item in items if item not in unfit]
+        setattr(config, attribute, len(unfit))
+
+
 def pytest_collection_modifyitems(config, items):
-    if sys.version_info >= CONTRACT_PYTHON:
-        return
-    contract = [item for item in items if item.get_closest_marker("contract")]
-    if contract:
-        config.hook.pytest_deselected(items=contract)
-        items[:] = [item for item in items if item not in contract]
-        config.contract_deselected = len(contract)
+    if sys.version_info < CONTRACT_PYTHON:
+        _deselect(config, items, [item for item in items if item.get_closest_marker("contract")],
+                  "contract_deselected")
+    installed = _version(client_version())
+    _deselect(config, items, [item for item in items if item.get_closest_marker("client")
+                              and _version(item.get_closest_marker("client").args[0]) > installed],
+              "client_deselected")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -65,6 +82,11 @@ def pytest_terminal_summary(terminalreporter):
     if deselected:
         terminalreporter.write_line("%d import-contract tests not run: they need Python %d.%d+ (this is %s)."
                                     % ((deselected,) + CONTRACT_PYTHON + (sys.version.split()[0],)))
+    deselected = getattr(terminalreporter.config, "client_deselected", 0)
+    if deselected:
+        terminalreporter.write_line("%d tests not run: they use calls that dataiku-api-client %s lacks (what each DSS "
+                                    "line's client lacks, and how the plugin copes: docs/compatibility.md)."
+                                    % (deselected, client_version()))
     try:
         from explorer import EXPLORED, summary
         from faultkit import LEDGER

@@ -3,6 +3,7 @@
 import time
 
 import dataikuapi
+import pytest
 from stepkit import run_plugin_step
 from test_gated_deployment.dss.deployments import running_update
 from worlds import PROJECT, build_estate, make_tests, preset_ref, promotion_estate
@@ -20,6 +21,7 @@ def test_a_running_update_is_matched_on_the_whole_deployment_id(sim):
     assert running_update(client, "SHOP-on-prod-2", since) is not None
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_the_deployer_path_reports_the_failure_not_the_stop_it_caused(sim):
     estate = build_estate(sim, make_tests(2, duration=0.05), qa_nodes=2, with_prod=False)
     estate.design.faults.add(path_contains="/run-test-scenarios", method="POST", status=403, times=1)

@@ -138,6 +138,7 @@ def test_the_macros_start_on_the_macro_server_of_an_older_dss(design, shop, tmp_
 
 # ---- Deployment test status ---------------------------------------------------------------------------------------
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_status_matrix_shows_each_deployment(sim):
     estate = build_estate(sim, make_tests(2, duration=0.02))
     run_tests_on(estate.qa, TESTS)

@@ -44,6 +44,7 @@ def wait_tests(node, project_key="PK", ids=("t1", "t2")):
     wait_for(lambda: all(node.runs(project_key, s) and node.runs(project_key, s)[-1].outcome for s in ids))
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_add_deployment_installs_the_bundle_on_the_automation_node(design, qa, deployed):
     assert qa.active_bundle("PK") == "v1"
     automation = client(qa).get_project("PK")
@@ -57,6 +58,7 @@ def test_add_deployment_installs_the_bundle_on_the_automation_node(design, qa, d
     assert [u.status for u in deployed.list_updates()] == ["SUCCESS"]
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_update_changes_the_active_bundle_and_the_outcomes(design, qa, deployed):
     deployed.run_test_scenarios()
     wait_tests(qa)
@@ -88,6 +90,7 @@ def test_update_changes_the_active_bundle_and_the_outcomes(design, qa, deployed)
     assert items[0].get_full_update().get_raw()["bundleId"] == "v2"
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_settings_ask_for_a_bundle_before_the_update(design, qa, deployed):
     settings = deployed.get_settings()
     assert settings.get_raw()["infraId"] == "qa-infra" and settings.published_project_key == "PK"
@@ -101,6 +104,7 @@ def test_settings_ask_for_a_bundle_before_the_update(design, qa, deployed):
         settings.save()
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_a_failed_update_keeps_the_old_bundle(design, qa, deployed):
     design.deployer.set_update_behaviour("PK-on-qa", duration=0.0, result="ERROR")
     report = update_to(deployed, "v2").wait_for_result()
@@ -200,6 +204,7 @@ def test_deployer_rights(design, qa, deployed):
         client(design).get_projectdeployer().get_deployment("nope").get_settings()
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_old_dss_has_no_update_history_nor_run_tests(sim):
     design = sim.add_design_node("old", dss_version="13.4.0")
     qa = sim.add_automation_node("oldqa", dss_version="13.4.0")

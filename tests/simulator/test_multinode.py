@@ -40,6 +40,7 @@ def test_testing_status_needs_a_node_id(design, nodes, dep):
         dep.get_testing_status(automation_node_id="nope")
 
 
+@pytest.mark.client("14.1")  # the update history or run-test-scenarios of the 14.1 client
 def test_run_tests_on_one_node_or_all(design, nodes, dep):
     qa1, qa2 = nodes
     dep.run_test_scenarios(automation_node_id="qa1")
