@@ -6,50 +6,21 @@ variables, and fails on a red line, naming it and its next action. One module se
 """
 
 import logging
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional
 
-from ..errors import PluginError, SettingsError
+from ..errors import PluginError
 from ..release.readiness import FAIL, OK, PipelinePlan, Readiness, check_readiness
 from ..reports.pages import render
-from ..settings import Field, NodeSettings, read_variable_prefix
+from ..settings import Field, read_variable_prefix
 from ..testing.discovery import find_caller
-from .fields import (
-    F_DEPLOYER,
-    F_PROD_DEPLOYMENT,
-    F_QA_DEPLOYMENT,
-    F_QA_NODES,
-    DeploymentRef,
-    connect_deployer,
-    read_node_presets,
-)
+from .fields import DeploymentRef, QaAndProduction, connect_deployer
 
 log = logging.getLogger(__name__)
 
 F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
 
 
-@dataclass(frozen=True)
-class ReadinessSettings:
-    deployer: Optional[NodeSettings]
-    qa_deployment_id: str
-    prod_deployment_id: str
-    qa_nodes: Tuple[NodeSettings, ...]
-
-    @classmethod
-    def read(cls, context) -> "ReadinessSettings":
-        reader = context.reader
-        qa = reader.identifier(F_QA_DEPLOYMENT)
-        prod = reader.identifier(F_PROD_DEPLOYMENT)
-        if qa == prod:
-            raise SettingsError("Settings %s and %s are both %r: the pipeline promotes from QA to another "
-                                "deployment. Pick the Production deployment."
-                                % (F_QA_DEPLOYMENT.describe(), F_PROD_DEPLOYMENT.describe(), qa))
-        return cls(deployer=context.node_preset(F_DEPLOYER), qa_deployment_id=qa, prod_deployment_id=prod,
-                   qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor))
-
-
-def _check(context, settings: ReadinessSettings, caller=None, dss_url_known: Optional[bool] = None) -> Readiness:
+def _check(context, settings: QaAndProduction, caller=None, dss_url_known: Optional[bool] = None) -> Readiness:
     deployer, where = connect_deployer(context, DeploymentRef(settings.deployer, settings.qa_deployment_id))
     plan = PipelinePlan(qa_deployment=settings.qa_deployment_id, prod_deployment=settings.prod_deployment_id,
                         qa_node_presets=list(settings.qa_nodes), caller=caller, dss_url_known=dss_url_known)
@@ -58,14 +29,14 @@ def _check(context, settings: ReadinessSettings, caller=None, dss_url_known: Opt
 
 def check_pipeline_readiness_page(context) -> str:
     """Entry point of python-runnables/pipeline-readiness: the page of green and red lines."""
-    settings = ReadinessSettings.read(context)
+    settings = QaAndProduction.read(context)
     readiness = _check(context, settings)
     return render("macro_readiness.html", settings=settings, readiness=readiness)
 
 
 def check_pipeline_readiness_step(context) -> Readiness:
     """Entry point of python-steps/check-pipeline-readiness: the lines in the log, and a failure on a red one."""
-    settings = ReadinessSettings.read(context)
+    settings = QaAndProduction.read(context)
     prefix = read_variable_prefix(context.reader, F_VARIABLE_PREFIX, "readiness")
     variables = context.variables
     readiness = _check(context, settings, find_caller(variables),

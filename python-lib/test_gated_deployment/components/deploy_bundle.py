@@ -9,7 +9,7 @@ from ..errors import PluginError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
 from ..release.update import UpdateOptions
-from ..reports.verdicts import decided_by, save_verdict
+from ..reports.verdicts import deciding_run, save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
     F_ROLLBACK,
@@ -128,7 +128,7 @@ def _save_record(context, folder_id: str, record: Promotion):
                  "previous_bundle": record.previous_bundle, "outcome": record.outcome or "interrupted",
                  "health": record.health, "rolled_back": record.rolled_back, "message": record.message}
     try:
-        paths = save_verdict(context.open_folder(folder_id), record.verdict, decided_by(context.variables), promotion)
+        paths = save_verdict(context.open_folder(folder_id), record.verdict, deciding_run(context.variables), promotion)
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the promotion's outcome stands
         log.warning("The promotion's record was not fully saved: %s", error)
         return

@@ -82,6 +82,28 @@ def read_node_presets(reader: ConfigReader, field: Field, redactor=None) -> Tupl
     return nodes
 
 
+@dataclass(frozen=True)
+class QaAndProduction:
+    """The two deployments of a promotion, on one Deployer, with the presets of QA's Automation nodes."""
+
+    deployer: Optional[NodeSettings]   # None: the Deployer of this node
+    qa_deployment_id: str
+    prod_deployment_id: str
+    qa_nodes: Tuple[NodeSettings, ...]
+
+    @classmethod
+    def read(cls, context) -> "QaAndProduction":
+        reader = context.reader
+        qa = reader.identifier(F_QA_DEPLOYMENT)
+        prod = reader.identifier(F_PROD_DEPLOYMENT)
+        if qa == prod:
+            raise SettingsError("Settings %s and %s are both %r: a bundle goes from QA to another deployment. Pick "
+                                "the Production deployment."
+                                % (F_QA_DEPLOYMENT.describe(), F_PROD_DEPLOYMENT.describe(), qa))
+        return cls(deployer=context.node_preset(F_DEPLOYER), qa_deployment_id=qa, prod_deployment_id=prod,
+                   qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor))
+
+
 def connect_deployer(context, ref: DeploymentRef):
     """A client on the Deployer, and how to name it in messages."""
     if ref.deployer is not None:

@@ -9,22 +9,18 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..dss.deployments import read_deployment, read_health, running_bundle
-from ..errors import PluginError, SettingsError
+from ..errors import PluginError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import GateSpec, Promotion, PromotionOptions, check_gate, promote, same_published_project
 from ..release.update import UpdateOptions, is_in_place
 from ..reports.pages import render
 from ..settings import Field, NodeSettings
 from .fields import (
-    F_DEPLOYER,
-    F_PROD_DEPLOYMENT,
-    F_QA_DEPLOYMENT,
-    F_QA_NODES,
     F_ROLLBACK,
     DeploymentRef,
+    QaAndProduction,
     connect_deployer,
     read_gate_policy,
-    read_node_presets,
     read_update_options,
 )
 
@@ -49,16 +45,12 @@ class PromoteSettings:
     @classmethod
     def read(cls, context) -> "PromoteSettings":
         reader = context.reader
-        qa = reader.identifier(F_QA_DEPLOYMENT)
-        prod = reader.identifier(F_PROD_DEPLOYMENT)
-        if qa == prod:
-            raise SettingsError("Settings %s and %s are both %r: pick the deployment to promote to."
-                                % (F_QA_DEPLOYMENT.describe(), F_PROD_DEPLOYMENT.describe(), qa))
+        pair = QaAndProduction.read(context)
         return cls(
-            deployer=context.node_preset(F_DEPLOYER),
-            qa_deployment_id=qa,
-            prod_deployment_id=prod,
-            qa_nodes=read_node_presets(reader, F_QA_NODES, context.redactor),
+            deployer=pair.deployer,
+            qa_deployment_id=pair.qa_deployment_id,
+            prod_deployment_id=pair.prod_deployment_id,
+            qa_nodes=pair.qa_nodes,
             policy=read_gate_policy(reader),
             # Default on: a macro run by mistake must not deploy to Production.
             dry_run=reader.boolean(F_DRY_RUN, default=True),

@@ -6,7 +6,7 @@ older than its client answers a call it does not have with a page saying the end
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Tuple
 
 from ..errors import PluginError
 from .answers import DSSCallError
@@ -19,9 +19,23 @@ class Capability:
     since: str     # the first DSS version that has it
     instead: str   # what to do on an older DSS
 
+    def on(self, version: Tuple[int, ...]) -> bool:
+        """Whether a DSS of that version (as `version_tuple` reads it) has the capability."""
+        return version >= version_tuple(self.since)
+
     def message(self, subject: str, detail: str = "") -> str:
         return ("%s of %s needs DSS %s or later: this DSS, or the DSS client the plugin runs with, has no such "
                 "call%s. %s" % (self.what, subject, self.since, " (%s)" % detail if detail else "", self.instead))
+
+
+def version_tuple(text: str) -> Tuple[int, ...]:
+    """The leading numbers of a DSS version such as "14.1.4" or "13.3.0-beta": (14, 1, 4), (13, 3, 0); () if none."""
+    parts = []
+    for part in str(text or "").split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
 
 
 UPDATE_HISTORY = Capability(

@@ -10,6 +10,8 @@ right to update a deployment or to run a scenario) is said to be unchecked, neve
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
+from ..dss.answers import dss_call
+from ..dss.capabilities import RUN_THROUGH_DEPLOYER, version_tuple
 from ..dss.deployments import DeploymentInfo, published_bundles, read_deployment, read_health
 from ..dss.nodes import ConnectedNode, connect_deployment_nodes
 from ..dss.scenarios import read_scenarios
@@ -22,9 +24,6 @@ OK = "ok"
 WARNING = "warning"
 FAIL = "fail"
 UNCHECKED = "not checked"
-
-# The DSS version from which the Deployer keeps an update history and runs a deployment's tests (capabilities).
-FULL_DEPLOYER = (14, 1)
 
 
 @dataclass(frozen=True)
@@ -62,30 +61,17 @@ class PipelinePlan:
     dss_url_known: Optional[bool] = None   # None: this component cannot tell
 
 
-def _version(text: str) -> tuple:
-    parts = []
-    for part in str(text or "").split("."):
-        if not part.isdigit():
-            break
-        parts.append(int(part))
-    return tuple(parts)
-
-
 def _node(readiness: Readiness, subject: str, client: Callable[[], DSSClient]) -> Optional[tuple]:
     """The node's DSS version when it answers with this key (empty when it does not say), else None."""
     try:
-        raw = client().get_instance_info().raw
-    except Exception as error:  # noqa: BLE001 - any failure is this line's red answer
-        readiness.add(subject, FAIL, _why(error), "Check the URL, the TLS settings and the API key of its preset.")
+        raw = dss_call("Asking who it is", subject, lambda: client().get_instance_info().raw)
+    except PluginError as error:
+        readiness.add(subject, FAIL, str(error), "Check the URL, the TLS settings and the API key of its preset.")
         return None
     version = str(raw.get("dssVersion") or "")
     readiness.add(subject, OK, "answers with this key (node %s, DSS %s)" % (raw.get("nodeId") or "?",
                                                                            version or "version not given"))
-    return _version(version)
-
-
-def _why(error: BaseException) -> str:
-    return str(error) if isinstance(error, PluginError) else "%s: %s" % (type(error).__name__, error)
+    return version_tuple(version)
 
 
 def _deployment(readiness: Readiness, deployer: DSSClient, deployment_id: str, where: str
@@ -127,9 +113,10 @@ def check_readiness(deployer: DSSClient, where: str, plan: PipelinePlan,
         _bundles(readiness, deployer, qa, where)
         if plan.qa_node_presets:
             _qa_nodes(readiness, qa, plan, connect)
-        elif version and version < FULL_DEPLOYER:
+        elif version and not RUN_THROUGH_DEPLOYER.on(version):
             readiness.add("tests on QA", FAIL, "no Automation node preset, and the Deployer runs DSS %s: running "
-                          "tests through the Deployer needs DSS 14.1 or later" % ".".join(map(str, version)),
+                          "tests through the Deployer needs DSS %s or later"
+                          % (".".join(map(str, version)), RUN_THROUGH_DEPLOYER.since),
                           "Give a 'DSS node' preset for each Automation node of %s." % qa.subject)
         else:
             readiness.add("tests on QA", WARNING, "no Automation node preset: the tests run through the Deployer "

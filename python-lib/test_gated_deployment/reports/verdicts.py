@@ -17,7 +17,7 @@ def _iso(ms: Optional[int]) -> Optional[str]:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000.0)) if ms else None
 
 
-def decided_by(variables: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def deciding_run(variables: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The scenario run that decided, from its variables, with a link to it when the DSS URL is known."""
     caller = find_caller(variables)
     if caller is None:
