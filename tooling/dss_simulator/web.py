@@ -108,7 +108,13 @@ def _cut(response: Response, environ: Dict[str, Any]) -> Response:
 
 
 class DroppedConnection(ConnectionAbortedError):
-    """Raised after closing the socket: Werkzeug treats a ConnectionError as a dropped connection."""
+    """Raised to close the socket unanswered: Werkzeug treats a ConnectionError as a dropped connection."""
+
+
+def _close_socket(environ: Dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class App:
@@ -125,7 +131,9 @@ class App:
         try:
             response = self._answer(request, environ, user)
         except DroppedConnection:
+            # Logged before the socket closes, so a client that reconnects at once finds the drop logged first.
             self._record(arrived, request, DROPPED, user[0])
+            _close_socket(environ)
             raise
         self._record(arrived, request, response.status_code, user[0])
         return response(environ, start_response)
@@ -142,7 +150,7 @@ class App:
             time.sleep(fault.delay)
         if not fault.after_work:
             if fault.drop:
-                self._drop(environ)
+                raise DroppedConnection("simulated dropped connection")
             if fault.status:
                 return self._fault_response(fault.status, fault.body, fault.retry_after, fault.dss_body)
             return self._work(request, user)
@@ -150,7 +158,7 @@ class App:
         if fault.delay_after:
             time.sleep(fault.delay_after)
         if fault.drop_after:
-            self._drop(environ)
+            raise DroppedConnection("simulated dropped connection")
         if fault.cut:
             return _cut(response, environ)
         if fault.status:
@@ -168,13 +176,6 @@ class App:
             return self._dispatch(request, user)
         except errors.DSSError as exc:
             return _json_response(exc.status, exc.body())
-
-    @staticmethod
-    def _drop(environ: Dict[str, Any]) -> None:
-        sock = environ.get("werkzeug.socket")
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-        raise DroppedConnection("simulated dropped connection")
 
     @staticmethod
     def _fault_response(status: int, body: Optional[str], retry_after: Optional[float],
