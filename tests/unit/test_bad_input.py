@@ -64,6 +64,8 @@ def bad_values(component, param):
         return ["no-such-choice"]
     if kind == "STRINGS":
         return [[{"a": 1}], "${undefined_variable}"]
+    if kind == "MULTISELECT":
+        return [["no-such-choice"], [{"a": 1}]]
     if kind == "PRESET":
         return [{"url": "", "api_key": "k"}, {"url": "qa.example", "api_key": "k"},
                 {"url": "https://qa", "api_key": ""}]

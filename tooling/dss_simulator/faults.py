@@ -9,6 +9,8 @@ Kinds (the arguments of `Faults.add`):
 - `cut=True`: do the work, then send the start of DSS's answer and close the connection (a cut-off body).
 - `delay`: sleep before the work (then fail, or with `status=0` answer normally: a slow request).
 - `delay_after`: do the work, then sleep before answering (an answer slower than the client's read timeout).
+- `action`: call this before the work, then go on as the other options say (with `status=0`, answer normally):
+  another user or pipeline acting on DSS at that very moment.
 `skip` lets that many matching requests through before the fault applies; `path_equals` matches a whole path,
 `path_regex` a whole path against a regular expression.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Fault:
     skip: int = 0
     path_equals: Optional[str] = None
     path_regex: Optional[str] = None
+    action: Optional[Callable[[], None]] = None
     used: int = 0
 
     @property
@@ -65,10 +68,11 @@ class Faults:
             delay: float = 0.0, drop: bool = False, retry_after: Optional[float] = None,
             body: Optional[str] = None, drop_after: bool = False, after: bool = False, cut: bool = False,
             delay_after: float = 0.0, dss_body: bool = False, skip: int = 0,
-            path_equals: Optional[str] = None, path_regex: Optional[str] = None) -> Fault:
+            path_equals: Optional[str] = None, path_regex: Optional[str] = None,
+            action: Optional[Callable[[], None]] = None) -> Fault:
         """See the module docstring for the kinds."""
         fault = Fault(path_contains, method.upper() if method else None, status, times, delay, drop, retry_after,
-                      body, drop_after, after, cut, delay_after, dss_body, skip, path_equals, path_regex)
+                      body, drop_after, after, cut, delay_after, dss_body, skip, path_equals, path_regex, action)
         with self._lock:
             self._faults.append(fault)
         return fault

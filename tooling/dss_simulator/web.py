@@ -148,6 +148,8 @@ class App:
             return self._work(request, user)
         if fault.delay:
             time.sleep(fault.delay)
+        if fault.action is not None:
+            fault.action()
         if not fault.after_work:
             if fault.drop:
                 raise DroppedConnection("simulated dropped connection")

@@ -9,11 +9,13 @@ from ..errors import PluginError
 from ..gate.verdict import GatePolicy
 from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
 from ..release.update import UpdateOptions
+from ..release.windows import DeploymentWindows, WindowPolicy
 from ..reports.verdicts import deciding_run, save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
     F_ROLLBACK,
     F_VERDICT_FOLDER,
+    MAX_SECONDS,
     DeploymentRef,
     connect_deployer,
     read_deployment_ref,
@@ -38,6 +40,20 @@ F_GATE_DEPLOYMENT_TEXT = Field("gate_deployment_id_text", "Gate deployment id (t
 F_GATE_NODES = Field("gate_automation_nodes", "Gate Automation node presets")
 F_FORCE = Field("force_update", "Update even if already deployed")
 F_VARIABLE_PREFIX = Field("variable_prefix", "Scenario variables prefix")
+F_WINDOW_DAYS = Field("window_days", "Allowed days")
+F_WINDOW_HOURS = Field("window_hours", "Allowed hours")
+F_WINDOW_ZONE = Field("window_timezone", "Time zone of the windows")
+F_FREEZES = Field("freeze_periods", "Freeze periods")
+F_WINDOW_WAIT = Field("window_wait_s", "Wait for the next window up to (s)")
+
+
+def read_window_policy(reader: ConfigReader) -> Optional[WindowPolicy]:
+    """The deployment windows, or None when the step may deploy at any time."""
+    windows = DeploymentWindows.parse(
+        reader.strings(F_WINDOW_DAYS), reader.text(F_WINDOW_HOURS), reader.text(F_WINDOW_ZONE),
+        reader.strings(F_FREEZES), (F_WINDOW_DAYS.label, F_WINDOW_HOURS.label, F_WINDOW_ZONE.label, F_FREEZES.label))
+    wait = float(reader.integer(F_WINDOW_WAIT, default=0, minimum=0, maximum=MAX_SECONDS))
+    return WindowPolicy(windows, wait) if windows.restricted else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,7 @@ class DeploySettings:
     rollback: bool
     variable_prefix: str
     report_folder: Optional[str] = None
+    windows: Optional[WindowPolicy] = None
 
     @classmethod
     def read(cls, reader: ConfigReader, redactor=None) -> "DeploySettings":
@@ -73,12 +90,14 @@ class DeploySettings:
             rollback=reader.boolean(F_ROLLBACK, default=True),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
             report_folder=reader.identifier(F_VERDICT_FOLDER, required=False),
+            windows=read_window_policy(reader),
         )
 
     def promotion_options(self) -> PromotionOptions:
         gate = (GateSpec(self.gate_deployment_id, self.gate_policy, self.gate_nodes)
                 if self.gate_deployment_id else None)
-        return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback)
+        return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback,
+                                windows=self.windows)
 
 
 def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:

@@ -6,8 +6,8 @@ project key), both plausible shapes are read here and nowhere else.
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import PluginError
 from .answers import DSSCallError, classify, dss_call
@@ -44,6 +44,8 @@ class DeploymentInfo:
     # The bundle DSS says every node runs (per-node status), or "" when it does not say: only this one proves
     # what an update did, since `running_bundle_id` falls back to the settings.
     nodes_bundle_id: str = ""
+    # The settings as they were read: saving the bundle is refused when someone else changed them since.
+    settings: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def subject(self) -> str:
@@ -83,7 +85,7 @@ def read_deployment(deployer: DSSClient, deployment_id: str, where: str = "the D
                     deployment_id, bundle, running)
     return DeploymentInfo(deployment_id=deployment_id, infra_id=infra_id, bundle_id=bundle,
                           published_project_key=published, deployed_project_key=deployed, nodes=nodes, stage=stage,
-                          running_bundle_id=running, nodes_bundle_id=_running_bundle(heavy))
+                          running_bundle_id=running, nodes_bundle_id=_running_bundle(heavy), settings=settings)
 
 
 def running_bundle(info: DeploymentInfo) -> str:
@@ -200,12 +202,44 @@ def deployment_ids(deployer: DSSClient, published_project_key: str, where: str) 
     return [d.deployment_id for d in listed if d.published_project_key == published_project_key]
 
 
-def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: str):
+class SettingsChanged(PluginError):
+    """Someone else changed the deployment's settings since the step read them: nothing was saved."""
+
+
+def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: str,
+               expected: Optional[Mapping[str, Any]] = None):
+    """Points the settings at a bundle; with `expected` (settings read earlier), refuses with SettingsChanged when
+    they differ now, so that nobody else's change is overwritten."""
     handle = _handle(deployer, deployment_id)
     what = "Pointing deployment %s at bundle %s" % (deployment_id, bundle_id)
     settings = dss_call(what, where, handle.get_settings)
+    changes = settings_changes(expected, settings.get_raw()) if expected is not None else []
+    if changes:
+        raise SettingsChanged(
+            "Deployment %s on %s was changed by someone else after this step read it (%s), so bundle %s was not "
+            "deployed and the other change was kept. Check who changed it and why (the Project Deployer), then run "
+            "the step again." % (deployment_id, where, "; ".join(changes), bundle_id))
     settings.bundle_id = bundle_id
     dss_call(what, where, settings.save)
+
+
+def settings_changes(before: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> List[str]:
+    """What differs between two readings of a settings object, one line per changed leaf ("bundleId: 'v1' ->
+    'v3'")."""
+    changes = []
+    for key in sorted(set(before) | set(now), key=str):
+        old, new = before.get(key), now.get(key)
+        name = prefix + str(key)
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changes.extend(settings_changes(old, new, name + "."))
+        elif old != new:
+            changes.append("%s: %s -> %s" % (name, _short(old), _short(new)))
+    return changes
+
+
+def _short(value: Any) -> str:
+    text = "(none)" if value is None else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def start_update(deployer: DSSClient, deployment_id: str) -> UpdateFuture:

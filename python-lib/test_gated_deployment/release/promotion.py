@@ -6,18 +6,21 @@ caller that meets an unexpected error still knows how far it got.
 """
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable, Dict, Optional, Tuple
 
 from ..dss.deployments import DeploymentInfo, read_deployment
 from ..dss.interrupts import StopSignal
 from ..dss.nodes import connect_deployment_nodes
-from ..dss.transport import DSSClient
+from ..dss.transport import DATE_RESOLUTION_MS, DSSClient, server_now_ms
 from ..errors import PluginError
 from ..gate.check import check_deployment_gate, log_verdict
 from ..gate.verdict import GatePolicy, Verdict
 from ..settings import NodeSettings
 from .update import UpdateOptions, is_in_place, update_to
+from .windows import LOOKAHEAD_DAYS, WindowPolicy
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class PromotionOptions:
     update: UpdateOptions
     force: bool = False
     rollback: bool = True
+    windows: Optional[WindowPolicy] = None
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Promotion:
     health: str = ""
     rolled_back: bool = False
     message: str = ""
+    next_window: str = ""   # when refused outside the deployment windows: when the next one opens (UTC, ISO 8601)
 
     @classmethod
     def start(cls, info: DeploymentInfo, bundle_id: str) -> "Promotion":
@@ -75,7 +80,7 @@ class Promotion:
         verdict = self.verdict.status if self.verdict is not None and self.outcome != REFUSED else ""
         values = {"previous_bundle": self.previous_bundle, "bundle": self.bundle_id, "deployment": self.deployment_id,
                   "gate_verdict": verdict, "health": self.health, "rolled_back": self.rolled_back,
-                  "outcome": self.outcome}
+                  "outcome": self.outcome, "next_window": self.next_window}
         return {"%s_%s" % (prefix, k): v for k, v in values.items()}
 
 
@@ -115,12 +120,19 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
     is made only when the failed update left the deployment in a known state.
     """
     bundle_id, previous = record.bundle_id, record.previous_bundle
+    stop = stop or StopSignal()
+    if options.windows is not None and not _within_window(deployer, options.windows, record, stop, may_wait=True):
+        return record
     if options.gate is not None:
         record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info, stop)
         if record.verdict.blocks(options.gate.policy):
             record.outcome = REFUSED
             record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
                 bundle_id, info.subject, record.verdict.message())
+            return record
+        # The gate may have waited for results: the window may have closed meanwhile.
+        if options.windows is not None and not _within_window(deployer, options.windows, record, stop,
+                                                              may_wait=False):
             return record
     in_place = None if options.force else is_in_place(deployer, info, bundle_id, where)
     if in_place:
@@ -165,6 +177,38 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
         record.message += " Rolling back to bundle %s failed too: %s Fix the deployment by hand." % (
             previous, back.story)
     return record
+
+
+def _within_window(deployer: DSSClient, policy: WindowPolicy, record: Promotion, stop: StopSignal,
+                   may_wait: bool) -> bool:
+    """Whether the deployment may be updated now, on the Deployer's clock, after waiting for the next window when
+    allowed; when not, `record` is refused with when the next window opens."""
+    give_up = time.monotonic() + (policy.wait_limit if may_wait else 0.0)
+    windows = policy.windows
+    while True:
+        now = datetime.fromtimestamp(server_now_ms(deployer) / 1000.0, timezone.utc)
+        check = windows.check(now)
+        if check.open:
+            return True
+        # Woken one Date-header resolution late, so that the Deployer's clock has surely reached the opening.
+        wait = (check.next_open - now).total_seconds() + DATE_RESOLUTION_MS / 1000.0 if check.next_open else None
+        if wait is not None and time.monotonic() + wait <= give_up:
+            log.info("%s may not be updated now: %s. Waiting %.0fs for the next window, which opens %s.",
+                     record.subject, check.reason, wait, windows.show(check.next_open))
+            stop.sleep(wait)
+            continue
+        record.outcome = REFUSED
+        if check.next_open is None:
+            opens = "No window opens in the next %d days: check the deployment windows and freeze periods." % (
+                LOOKAHEAD_DAYS)
+        else:
+            record.next_window = check.next_open.isoformat()
+            opens = "The next window opens %s: run the step then%s." % (
+                windows.show(check.next_open),
+                "" if not may_wait else ", or let it wait that long ('Wait for the next window up to (s)')")
+        record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s. %s" % (
+            record.bundle_id, record.subject, check.reason, opens)
+        return False
 
 
 def raise_unless_ok(record: Promotion):

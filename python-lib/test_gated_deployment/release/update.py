@@ -20,6 +20,7 @@ from ..dss.answers import DSSCallError, Kind, classify, describe_call_error, des
 from ..dss.deployments import (
     DeploymentInfo,
     Health,
+    SettingsChanged,
     read_deployment,
     read_health,
     read_update_history,
@@ -99,7 +100,7 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     deadline = time.monotonic() + options.timeout
     progress = _Progress()
     try:
-        _point_at(deployer, info.deployment_id, bundle_id, where)
+        _point_at(deployer, info, bundle_id, where)
         log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
         progress.last_before_ms = _last_update_start(deployer, info, where)
         final = _follow(_start(deployer, info, bundle_id, options, deadline, where, stop, progress), deployer,
@@ -108,6 +109,8 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
         raise PluginError("%s %s" % (error, _put_back(deployer, info, where)[1])) from None
     except _StartUnknown as error:
         return UpdateOutcome(False, "UNKNOWN", str(error), settled=False)
+    except SettingsChanged:
+        raise  # the settings are someone else's now: nothing of this step's to put back
     except StepInterrupted:
         log.warning("The step was aborted: aborting the update of %s to bundle %s.", info.subject, bundle_id)
         log.warning(_end_after_abort(deployer, info, bundle_id, where, progress)[1])
@@ -133,6 +136,9 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
                else "the update stopped without a result")
         return UpdateOutcome(False, status, "Deploying bundle %s to %s failed: %s; health is %s."
                              % (bundle_id, info.subject, why, status))
+    other = _someone_elses(deployer, info, bundle_id, where)
+    if other:
+        return UpdateOutcome(False, status, other, settled=False)
     if health is None:
         return UpdateOutcome(False, status, "Bundle %s was deployed to %s, but its health could not be read after "
                              "retrying: check the deployment in the Project Deployer before using it."
@@ -147,17 +153,31 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     return UpdateOutcome(True, status, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, status))
 
 
-def _point_at(deployer, deployment_id: str, bundle_id: str, where: str):
-    """Saves the bundle in the settings; when the save got no clear answer, the settings are read back."""
+def _point_at(deployer, info: DeploymentInfo, bundle_id: str, where: str):
+    """Saves the bundle in the settings, unless someone changed them since `info` was read; when the save got no
+    clear answer, the settings are read back."""
     try:
-        set_bundle(deployer, deployment_id, bundle_id, where)
+        set_bundle(deployer, info.deployment_id, bundle_id, where, expected=info.settings or None)
+    except SettingsChanged:
+        raise
     except PluginError as error:
         if classify(error.__cause__) is not Kind.UNKNOWN:
             raise
-        if settings_bundle(deployer, deployment_id, where) != bundle_id:
+        if settings_bundle(deployer, info.deployment_id, where) != bundle_id:
             raise
         log.info("Saving the settings of deployment %s got no clear answer, but they point at bundle %s.",
-                 deployment_id, bundle_id)
+                 info.deployment_id, bundle_id)
+
+
+def _still_ours(deployer, info: DeploymentInfo, bundle_id: str, where: str):
+    """Right before an update starts: its settings still point at our bundle, else someone else pointed them
+    elsewhere since the step saved them, and the update would deploy a bundle no gate of this step passed."""
+    now = settings_bundle(deployer, info.deployment_id, where)
+    if now != bundle_id:
+        raise SettingsChanged(
+            "After this step pointed %s at bundle %s, someone else pointed it at bundle %s, so no update was started "
+            "and their change was kept. Check who changed it and why (the Project Deployer), then run the step "
+            "again." % (info.subject, bundle_id, now or "(none)"))
 
 
 def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOptions, deadline: float, where: str,
@@ -166,6 +186,7 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
     what = "Starting the update of %s to bundle %s" % (info.subject, bundle_id)
     unanswered_since = None
     while True:
+        _still_ours(deployer, info, bundle_id, where)
         sent_at_ms = server_now_ms(deployer) - CLOCK_MARGIN_MS
         try:
             progress.sent_at_ms = progress.sent_at_ms or sent_at_ms
@@ -202,6 +223,23 @@ def _start(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOption
                                   % (what, now - unanswered_since)) from None
             log.info("No update of %s started: sending the request again.", info.subject)
             stop.sleep(FUTURE_POLL_SECONDS)
+
+
+def _someone_elses(deployer, info: DeploymentInfo, bundle_id: str, where: str) -> str:
+    """After an update that ended well, what shows that the deployment is not on our bundle (someone else changed
+    it between our last check and the update, or during it); "" when it is, or when it cannot be read (the health
+    read that follows then says so)."""
+    try:
+        after = read_deployment(deployer, info.deployment_id, where)
+    except PluginError as error:
+        log.warning("%s could not be read after the update: %s", info.subject, error)
+        return ""
+    runs = after.nodes_bundle_id
+    if (not runs or runs == bundle_id) and after.bundle_id == bundle_id:
+        return ""
+    return ("The update of %s ended, but its Automation node(s) run bundle %s and its settings ask for bundle %s, "
+            "not bundle %s: someone else changed the deployment during this step's update. It was not rolled back; "
+            "check it in the Project Deployer." % (info.subject, runs or "(not said)", after.bundle_id, bundle_id))
 
 
 def _busy(error) -> bool:
