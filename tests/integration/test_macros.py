@@ -246,9 +246,9 @@ def test_create_scenario_writes_the_five_steps(sim):
         assert s["id"] and s["name"] and s["enabled"] is True and s["maxRetriesOnFail"] == 0
         assert s["runConditionType"] == "RUN_IF_STATUS_MATCH" and s["runConditionStatuses"] == ["SUCCESS", "WARNING"]
     cfg = configs(raw)
-    # The deployments are on the Deployer of a preset, which the macro cannot reach: no published key to copy.
+    # The readiness check reached the Deployer of the preset: the published project of both deployments is copied.
     assert cfg["create_bundle"] == {"bundleId": "release", "transmogrify": True, "targetVariable": "bundle_id",
-                                    "publishOnDeployer": True}
+                                    "publishOnDeployer": True, "publishedProjectKey": "SHOP"}
     assert cfg["deploy_qa"]["deployment_id_text"] == "SHOP-on-qa" and cfg["deploy_qa"]["bundle_id"] == "${bundle_id}"
     assert "gate_deployment_id_text" not in cfg["deploy_qa"]
     assert cfg["run_tests_qa"]["automation_nodes"] == [{"mode": "PRESET", "name": "qa"}]
@@ -262,7 +262,8 @@ def test_create_scenario_writes_the_five_steps(sim):
     assert "custom_python" not in dumped and "api_key" not in dumped
     assert all(node.admin_key not in dumped for node in (estate.design, estate.qa, estate.prod))
     text = check_html(out.result)
-    assert "created" in text and "Deploy bundle to Production" in text and "were not checked" in text
+    assert "created" in text and "Deploy bundle to Production" in text and "Readiness of the pipeline" in text
+    assert "project SHOP on the Automation node of infrastructure qa-infra" in text and "test_1, test_2" in text
     assert 'href="/projects/SHOP/scenarios/%s/steps"' % scenario_id in out.result
 
 
@@ -309,12 +310,45 @@ def test_create_scenario_refuses_bad_settings_before_any_call(sim, config, setti
     assert estate.design.request_count(path_contains="/dip/publicapi/") == before
 
 
-def test_create_scenario_names_an_unknown_deployment(sim):
+def writes(estate):
+    """Requests that changed something, on any node (DSS's own internal calls aside)."""
+    nodes = [estate.design, estate.prod] + estate.qa_nodes
+    return ["%s %s" % (r.method, r.path) for node in nodes for r in node.requests
+            if r.method != "GET" and "/tintercom/" not in r.path]
+
+
+def test_create_scenario_names_an_unknown_deployment_on_a_red_line_and_writes_nothing(sim):
     estate = build_estate(sim, make_tests(1, duration=0.02))
     out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, prod_deployment_id="SHOP-on-prd"))
-    assert not out.ok
-    assert "SHOP-on-prd" in out.error and "404" in out.error
-    assert generated(estate.design) == []
+    assert out.ok, out.error
+    text = check_html(out.result)
+    assert "not written" in text and "Nothing was written" in text
+    assert "deployment SHOP-on-prd" in text and "404" in text and "Fix the deployment id" in text
+    assert generated(estate.design) == [] and writes(estate) == []
+
+
+def test_create_scenario_refuses_a_pipeline_that_runs_itself_unless_told_to_write_anyway(sim):
+    # The pipeline's own scenario is marked as a test in the bundle QA runs: the pipeline would run itself.
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    estate.qa.project(PROJECT).add_scenario(ScenarioSpec(id="AUTOMATE_DEPLOYMENT", marked_as_test=True))
+    refused = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG)
+    assert "the pipeline's own scenario AUTOMATE_DEPLOYMENT is marked as a test" in check_html(refused.result)
+    assert generated(estate.design) == [] and writes(estate) == []
+    written = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, write_unchecked=True))
+    text = check_html(written.result)
+    assert "created" in text and "Written although the readiness check has 1 red line(s)" in text
+    assert len(generated(estate.design)) == 1
+
+
+def test_create_scenario_says_when_a_preset_gives_it_no_key_to_check_with(sim):
+    # [U] DSS may keep a preset's PASSWORD value from the API: the scenario is written, the page says what was not
+    # checked.
+    estate = build_estate(sim, make_tests(1, duration=0.02))
+    estate.design.plugin_presets = dict(estate.presets(), qa=dict(estate.presets()["qa"], api_key=""))
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG)
+    text = check_html(out.result)
+    assert "created" in text and "The readiness check was not run: preset 'qa' does not give this macro" in text
+    assert len(generated(estate.design)) == 1
 
 
 @pytest.mark.parametrize("config, setting", [
@@ -349,7 +383,7 @@ def test_create_scenario_without_admin_rights_checks_what_it_can(sim):
     out = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG, ticket=user)
     assert not out.ok
     assert "'qa'" in out.error and "the instance's presets (DSS answered 403" in out.error
-    assert "'Write even if presets cannot be checked' (write_unchecked)" in out.error
+    assert "'Write anyway' (write_unchecked)" in out.error
     assert generated(estate.design) == []
     # ...a project preset of that name is found...
     estate.design.project(PROJECT).plugin_presets = {"qa": estate.presets()["qa"]}

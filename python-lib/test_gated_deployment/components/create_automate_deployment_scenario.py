@@ -1,8 +1,9 @@
 """The "Create Automate Deployment scenario" macro: writes (or updates, never duplicates) the pipeline scenario.
 
-Before it writes anything it checks what the scenario will name: the deployments (on this node's Deployer) and the
-"DSS node" presets. A misspelt name is refused here rather than at step 3 of the next pipeline run, after QA already
-got an untested bundle.
+Before it writes anything it checks what the scenario will name (the "DSS node" presets and the report folder),
+then runs the pipeline readiness check (`release.readiness`) with those presets: a misspelt name or a red line is
+refused here rather than at step 3 of the next pipeline run, after QA already got an untested bundle. "Write
+anyway" writes the scenario all the same, and the page says what was not right.
 """
 
 import logging
@@ -10,16 +11,16 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
-from ..dss.deployments import read_deployment
 from ..dss.folders import managed_folders
-from ..dss.presets import preset_names
+from ..dss.presets import PresetNames, preset_names
 from ..dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID
 from ..dss.scenario_writer import write_step_scenario
 from ..errors import SettingsError
 from ..release.pipeline import Pipeline
-from ..release.promotion import same_published_project
+from ..release.readiness import PipelinePlan, Readiness, check_readiness
 from ..reports.pages import render, ui_path
-from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, has_variables
+from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, NodeSettings, has_variables, read_node_preset
+from ..testing.discovery import Caller
 from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK
 from .run_settings import F_REPORT_FOLDER, RunTestsSettings
 
@@ -33,7 +34,7 @@ F_SCENARIO_NAME = Field("scenario_name", "Scenario name")
 F_BUNDLE_PATTERN = Field("bundle_id_pattern", "Bundle id")
 F_QA_NODE_PRESETS = Field("qa_node_presets", "QA Automation node presets")
 F_DEPLOYER_PRESET = Field("deployer_preset", "Deployer preset")
-F_WRITE_UNCHECKED = Field("write_unchecked", "Write even if presets cannot be checked")
+F_WRITE_UNCHECKED = Field("write_unchecked", "Write anyway")
 
 DEFAULT_SCENARIO_ID = "AUTOMATE_DEPLOYMENT"
 DEFAULT_SCENARIO_NAME = "Automate Deployment"
@@ -107,19 +108,68 @@ def read_template(reader: ConfigReader, field: Field, allowed, rule: str, defaul
 
 
 def create_automate_deployment_scenario(context) -> str:
-    """Entry point of python-runnables/create-automate-deployment-scenario: the HTML page of what was written."""
+    """Entry point of python-runnables/create-automate-deployment-scenario: the HTML page of what was written, or
+    of the red lines that kept it from being written."""
     settings = AutomateSettings.read(context.reader)
     client = context.local_client()
     notes: List[str] = []
-    _check_presets(client, context.project_key, settings, notes)
+    presets = _check_presets(client, context.project_key, settings, notes)
     _check_report_folder(client, context.project_key, settings.pipeline.report_folder)
-    published = _check_deployments(client, settings.pipeline, notes)
+    readiness = _readiness(context, client, settings, presets, notes)
+    page = dict(project_key=context.project_key, settings=settings, outline=settings.pipeline.outline(),
+                readiness=readiness)
+    if readiness is not None and not readiness.ready:
+        if not settings.write_unchecked:
+            return render("macro_create_scenario.html", written=None, **page)
+        notes.append("Written although the readiness check has %d red line(s), since %s is on: fix them before "
+                     "the first run." % (len(readiness.failures), F_WRITE_UNCHECKED.describe()))
+    published = readiness.published_project if readiness is not None else None
     written = write_step_scenario(client, context.project_key, settings.scenario_id, settings.scenario_name,
                                   settings.pipeline.steps(published), WHERE)
     written.notes[:0] = notes
-    return render("macro_create_scenario.html", project_key=context.project_key, written=written,
-                  settings=settings, outline=settings.pipeline.outline(),
-                  steps_url=ui_path("projects", context.project_key, "scenarios", written.scenario_id, "steps"))
+    return render("macro_create_scenario.html", written=written,
+                  steps_url=ui_path("projects", context.project_key, "scenarios", written.scenario_id, "steps"),
+                  **page)
+
+
+class _Unresolved(Exception):
+    """A preset the readiness check needs cannot be read by this macro."""
+
+
+def _readiness(context, client, settings: AutomateSettings, presets: Optional[PresetNames],
+               notes: List[str]) -> Optional[Readiness]:
+    """The readiness check of the pipeline the scenario will run, or None (with a note) when it cannot run here."""
+    pipeline = settings.pipeline
+    if has_variables(pipeline.qa_deployment) or has_variables(pipeline.prod_deployment):
+        notes.append("The deployment ids hold variables, expanded when the scenario runs: the readiness check was "
+                     "not run. Run the Check pipeline readiness macro with the ids they expand to.")
+        return None
+    try:
+        deployer = _resolve(context, presets, pipeline.deployer_preset, F_DEPLOYER_PRESET)
+        qa_nodes = [_resolve(context, presets, name, F_QA_NODE_PRESETS) for name in pipeline.qa_node_presets]
+    except _Unresolved as why:
+        notes.append("The readiness check was not run: %s. Run the Check pipeline readiness macro, which is given "
+                     "the presets themselves." % why)
+        return None
+    where = "the Deployer of preset '%s'" % pipeline.deployer_preset if deployer else DEPLOYER_WHERE
+    plan = PipelinePlan(qa_deployment=pipeline.qa_deployment, prod_deployment=pipeline.prod_deployment,
+                        qa_node_presets=qa_nodes, caller=Caller(context.project_key, settings.scenario_id))
+    return check_readiness(context.node_client(deployer) if deployer else client, where, plan, context.node_client)
+
+
+def _resolve(context, presets: Optional[PresetNames], name: Optional[str], field: Field) -> Optional[NodeSettings]:
+    if not name:
+        return None
+    config = presets.config(name) if presets is not None else None
+    if config is None:
+        raise _Unresolved("the values of preset '%s' could not be read" % name)
+    try:
+        node = read_node_preset(config, field)
+    except SettingsError as error:
+        # [U] DSS may keep a preset's PASSWORD value from the API: then its key is not there to use.
+        raise _Unresolved("preset '%s' does not give this macro a usable URL and key (%s)" % (name, error)) from None
+    context.redactor.add(node.api_key)
+    return node
 
 
 def _check_report_folder(client, project_key: str, folder: Optional[str]):
@@ -134,13 +184,14 @@ def _check_report_folder(client, project_key: str, folder: Optional[str]):
                             % (F_REPORT_FOLDER.describe(), folder, project_key, known))
 
 
-def _check_presets(client, project_key: str, settings: AutomateSettings, notes: List[str]):
-    """Every preset the scenario names exists, as an instance or project preset; else nothing is written."""
+def _check_presets(client, project_key: str, settings: AutomateSettings, notes: List[str]) -> Optional[PresetNames]:
+    """Every preset the scenario names exists, as an instance or project preset; else nothing is written. The
+    presets found, when the scenario names any."""
     pipeline = settings.pipeline
     wanted = [(F_DEPLOYER_PRESET, [pipeline.deployer_preset] if pipeline.deployer_preset else []),
               (F_QA_NODE_PRESETS, list(pipeline.qa_node_presets))]
     if not any(names for _, names in wanted):
-        return
+        return None
     found = preset_names(client, PLUGIN_ID, NODE_PARAMETER_SET, project_key, WHERE)
     known = ", ".join("'%s'" % name for name in found.names) or "none"
     for field, names in wanted:
@@ -162,19 +213,4 @@ def _check_presets(client, project_key: str, settings: AutomateSettings, notes: 
         notes.append("Preset %s of setting %s was not found, and these lists could not be read: %s. Check the name "
                      "before the first run: the Run test scenarios step fails on a preset DSS does not have."
                      % (missing, field.describe(), unread))
-
-
-def _check_deployments(client, pipeline: Pipeline, notes: List[str]) -> Optional[str]:
-    """The published project of both deployments, checked when this node's Deployer can tell; else None."""
-    if pipeline.deployer_preset:
-        notes.append("The deployments were not checked: they are on the Deployer of preset '%s', which only the "
-                     "scenario's steps reach. A wrong id fails the first Deploy bundle step."
-                     % pipeline.deployer_preset)
-        return None
-    if has_variables(pipeline.qa_deployment) or has_variables(pipeline.prod_deployment):
-        notes.append("The deployment ids hold variables, expanded when the scenario runs: they were not checked.")
-        return None
-    qa = read_deployment(client, pipeline.qa_deployment, DEPLOYER_WHERE)
-    prod = read_deployment(client, pipeline.prod_deployment, DEPLOYER_WHERE)
-    same_published_project(qa, prod)
-    return qa.published_project_key
+    return found

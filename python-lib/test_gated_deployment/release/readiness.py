@@ -37,6 +37,7 @@ class Line:
 @dataclass
 class Readiness:
     lines: List[Line] = field(default_factory=list)
+    published_project: Optional[str] = None   # of both deployments, when they were read and agree
 
     @property
     def ready(self) -> bool:
@@ -102,6 +103,7 @@ def check_readiness(deployer: DSSClient, where: str, plan: PipelinePlan,
     prod = _deployment(readiness, deployer, plan.prod_deployment, where)
     if qa is not None and prod is not None:
         if qa.published_project_key == prod.published_project_key:
+            readiness.published_project = qa.published_project_key
             readiness.add("QA and Production", OK, "both deploy published project %s" % qa.published_project_key)
         else:
             readiness.add("QA and Production", FAIL, "deployment %s deploys published project %s, deployment %s "
