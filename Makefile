@@ -31,7 +31,7 @@ compat: $(STAMP)
 # import-linter's acyclic contract needs Python 3.11+: on an older Python the contract is left to CI's, and said so.
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	@if [ -x $(VENV)/bin/lint-imports ]; then PYTHONPATH=python-lib:tooling $(VENV)/bin/lint-imports --no-cache; \
+	@if [ -x $(VENV)/bin/lint-imports ]; then PYTHONPATH=python-lib:cli:tooling $(VENV)/bin/lint-imports --no-cache; \
 	else echo "Import contract not checked: import-linter needs Python 3.11+ ($$($(PY) --version))."; fi
 
 plugin: $(STAMP)

@@ -15,7 +15,8 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": "%s:%s" % (root / "python-lib", root / "tooling"), "PATH": "/usr/bin:/bin"}
+    path = ":".join(str(root / part) for part in ("python-lib", "cli", "tooling"))
+    env = {"PYTHONPATH": path, "PATH": "/usr/bin:/bin"}
     return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")], cwd=root,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
@@ -23,7 +24,7 @@ def _lint(root: Path) -> subprocess.CompletedProcess:
 @pytest.fixture
 def tree(tmp_path):
     """A copy of the code and the contract, to break on purpose."""
-    for part in ("python-lib", "tooling/dss_simulator"):
+    for part in ("python-lib", "cli", "tooling/dss_simulator"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
@@ -41,6 +42,8 @@ def test_the_tree_keeps_every_contract():
     ("python-lib/test_gated_deployment/components/deploy_bundle.py", "from . import assert_test_status  # noqa",
      "No component imports another (what they share is in fields, run_settings and the runtimes)",
      "test_gated_deployment.components.assert_test_status"),
+    ("python-lib/test_gated_deployment/components/fields.py", "import tgd.main  # noqa",
+     "The plugin's layers import downwards only", "tgd.main"),
     ("python-lib/test_gated_deployment/gate/verdict.py", "import dataikuapi  # noqa",
      "Only the dss layer uses the DSS client", "dataikuapi"),
     ("tooling/dss_simulator/runs.py", "from . import node  # noqa",

@@ -103,8 +103,9 @@ class ReportFolder:
                               path)
 
 
-def configure_logging(redactor: Redactor):
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(redactor: Redactor, stream=None):
+    """Log lines, masked, on `stream` (default: stdout, where DSS reads a step's or macro's log)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     handler.addFilter(RedactingFilter(redactor))
     root = logging.getLogger()

@@ -211,6 +211,16 @@ def _within_window(deployer: DSSClient, policy: WindowPolicy, record: Promotion,
         return False
 
 
+class PromotionRefused(PluginError):
+    """The promotion was refused before anything changed; `verdict_status` is the gate's, when the gate decided."""
+
+    def __init__(self, message: str, verdict_status: str = ""):
+        super().__init__(message)
+        self.verdict_status = verdict_status
+
+
 def raise_unless_ok(record: Promotion):
+    if record.outcome == REFUSED:
+        raise PromotionRefused(record.message, record.verdict.status if record.verdict is not None else "")
     if not record.ok:
         raise PluginError(record.message)

@@ -1,0 +1,7 @@
+"""`python -m tgd`."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())
