@@ -130,3 +130,22 @@ def test_the_step_passes_on_a_ready_pipeline_and_flags_a_missing_dss_url(sim):
     assert out.variables["readiness_ready"] is True and out.variables["readiness_failures"] == []
     assert "WARNING the DSS URL (Administration > Settings): not set" in out.log
     assert writes(estate.design) == 0 and writes(estate.qa) == 0
+
+
+def test_the_govern_check_of_each_infrastructure_is_shown(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    estate.design.deployer.infra("prod-infra").govern_check_policy = "PREVENT"
+    _, found = check(estate)
+    by_subject = {what: (status, detail, action) for status, what, detail, action in found}
+    status, detail, action = by_subject["Govern check of infrastructure prod-infra"]
+    assert status == "warning" and detail.startswith("PREVENT") and "signed off in Govern" in action
+    assert by_subject["Govern check of infrastructure qa-infra"][:2] == ("ok", "NO_CHECK: no Govern sign-off is "
+                                                                         "asked for")
+
+
+def test_without_the_right_to_read_an_infrastructure_its_govern_check_is_not_checked(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    user = estate.design.issue_ticket(user="alice", projects=[PROJECT])
+    out = run_plugin_macro(estate.design, MACRO, PROJECT, READY, presets=estate.presets(), ticket=user)
+    found = {what: status for status, what, _, _ in lines(out.result)}
+    assert found["Govern check of infrastructure qa-infra"] == "not checked", found

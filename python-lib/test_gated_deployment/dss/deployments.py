@@ -153,6 +153,24 @@ def _infra_stage(deployer, infra_id: str, light: Dict[str, Any]) -> Optional[str
     return None
 
 
+def govern_check_policy(deployer: DSSClient, infra_id: str, where: str) -> Optional[str]:
+    """The infrastructure's Govern check policy (PREVENT, WARN or NO_CHECK), "" when its settings do not say, None
+    when DSS refuses to show them.
+
+    [V] `governCheckPolicy` of the infrastructure's settings (DSS 14.x); [I] reading them needs the right to
+    administer the infrastructure.
+    """
+    try:
+        settings = dss_call("Reading the settings of infrastructure %s" % infra_id, where,
+                            deployer.get_projectdeployer().get_infra(infra_id).get_settings)
+    except PluginError as error:
+        cause = error.__cause__
+        if isinstance(cause, DSSCallError) and cause.from_dss and cause.is_permission_denied:
+            return None
+        raise
+    return str((settings.get_raw() or {}).get("governCheckPolicy") or "")
+
+
 def published_bundles(deployer: DSSClient, published_project_key: str, where: str) -> List[str]:
     """Ids of the bundles published for a project, oldest first.
 

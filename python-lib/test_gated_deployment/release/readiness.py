@@ -3,7 +3,8 @@
 It checks what the pipeline's steps will need: the Deployer and each "DSS node" preset answer with the key given
 (and which DSS they run, with what that version allows), the QA and Production deployments exist, belong to the
 same published project and are HEALTHY, each preset reaches an Automation node of QA, and the deployed project
-there has test scenarios, none of them the scenario that runs the pipeline. What no read-only call can tell (the
+there has test scenarios, none of them the scenario that runs the pipeline, and what the Deployer's Govern check
+policy of each infrastructure asks. What no read-only call can tell (the
 right to update a deployment or to run a scenario) is said to be unchecked, never guessed.
 """
 
@@ -12,7 +13,7 @@ from typing import Callable, List, Optional
 
 from ..dss.answers import dss_call
 from ..dss.capabilities import RUN_THROUGH_DEPLOYER, version_tuple
-from ..dss.deployments import DeploymentInfo, published_bundles, read_deployment, read_health
+from ..dss.deployments import DeploymentInfo, govern_check_policy, published_bundles, read_deployment, read_health
 from ..dss.nodes import ConnectedNode, connect_deployment_nodes
 from ..dss.scenarios import read_scenarios
 from ..dss.transport import DSSClient
@@ -111,6 +112,8 @@ def check_readiness(deployer: DSSClient, where: str, plan: PipelinePlan,
                                           prod.published_project_key),
                           "Pick two deployments of the same published project: a bundle id only means something "
                           "within one project.")
+    for info in {d.infra_id: d for d in (prod, qa) if d is not None}.values():
+        _govern_policy(readiness, deployer, info, where)
     if qa is not None:
         _bundles(readiness, deployer, qa, where)
         if plan.qa_node_presets:
@@ -135,6 +138,27 @@ def check_readiness(deployer: DSSClient, where: str, plan: PipelinePlan,
         readiness.add("the DSS URL (Administration > Settings)", WARNING, "not set: the scenario's run URL is "
                       "unknown", "Ask an administrator to set it, so that the step knows which scenario runs it.")
     return readiness
+
+
+def _govern_policy(readiness: Readiness, deployer: DSSClient, info: DeploymentInfo, where: str):
+    """What the Deployer's Govern check asks of a bundle before it updates this deployment's infrastructure."""
+    subject = "Govern check of infrastructure %s" % info.infra_id
+    try:
+        policy = govern_check_policy(deployer, info.infra_id, where)
+    except PluginError as error:
+        readiness.add(subject, FAIL, str(error), "Check the infrastructure in the Project Deployer.")
+        return
+    if policy is None:
+        readiness.add(subject, UNCHECKED, "reading an infrastructure's settings needs the right to administer it",
+                      "Ask its administrator which Govern check policy it has.")
+    elif policy == "PREVENT":
+        readiness.add(subject, WARNING, "PREVENT: the Deployer refuses a bundle that Govern has not approved",
+                      "Have each bundle signed off in Govern before the pipeline deploys it to %s, or the Deploy "
+                      "bundle step fails there." % info.subject)
+    elif policy == "WARN":
+        readiness.add(subject, OK, "WARN: the Deployer warns about a bundle that Govern has not approved")
+    else:
+        readiness.add(subject, OK, "%s: no Govern sign-off is asked for" % (policy or "not set (NO_CHECK)"))
 
 
 def _bundles(readiness: Readiness, deployer: DSSClient, qa: DeploymentInfo, where: str):
