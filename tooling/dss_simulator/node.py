@@ -127,6 +127,9 @@ class Node:
     def request_count(self, path_contains: Optional[str] = None, method: Optional[str] = None) -> int:
         return self.log.count(path_contains, method)
 
+    def list_call_rate(self, project_key: str, since: float = 0.0) -> int:
+        return self.log.list_call_rate(project_key, since)
+
     def active_bundle(self, project_key: str) -> Optional[str]:
         self.sync()
         with self.lock:

@@ -39,6 +39,18 @@ class RequestLog:
             if (path_contains is None or path_contains in r.path) and (method is None or r.method == method.upper())
         )
 
+    def list_call_rate(self, project_key: str, since: float = 0.0) -> int:
+        """The most scenario-list calls of a project in any one second since `since` (epoch s): how hard a client
+        polls that project."""
+        path = "/dip/publicapi/projects/%s/scenarios/" % project_key
+        times = [r.time for r in self.snapshot() if r.method == "GET" and r.path == path and r.time >= since]
+        most, first = 0, 0
+        for last, t in enumerate(times):
+            while t - times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
     def clear(self) -> None:
         with self._lock:
             self._records.clear()

@@ -9,7 +9,6 @@ from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
 from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
-from ..reports.verdicts import deciding_run, save_verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
     F_VERDICT_FOLDER,
@@ -107,6 +106,8 @@ def assert_test_status(context) -> Verdict:
 
 def _save_verdict(context, folder_id: str, verdict: Verdict):
     """Saves the verdict's record; a folder that cannot take it is a warning, not a reason to lose the verdict."""
+    # Imported here: the report code and Jinja2 cost a step that writes no report about 30 ms of start-up.
+    from ..reports.verdicts import deciding_run, save_verdict
     try:
         paths = save_verdict(context.open_folder(folder_id), verdict, deciding_run(context.variables))
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the verdict must still be enforced

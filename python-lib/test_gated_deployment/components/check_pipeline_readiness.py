@@ -10,7 +10,6 @@ from typing import Optional
 
 from ..errors import PluginError
 from ..release.readiness import FAIL, OK, PipelinePlan, Readiness, check_readiness
-from ..reports.pages import render
 from ..settings import Field, read_variable_prefix
 from ..testing.discovery import find_caller
 from .fields import DeploymentRef, QaAndProduction, connect_deployer
@@ -29,6 +28,8 @@ def _check(context, settings: QaAndProduction, caller=None, dss_url_known: Optio
 
 def check_pipeline_readiness_page(context) -> str:
     """Entry point of python-runnables/pipeline-readiness: the page of green and red lines."""
+    # Imported here: the step, which shares this module, renders no page, and Jinja2 costs it 30 ms of start-up.
+    from ..reports.pages import render
     settings = QaAndProduction.read(context)
     readiness = _check(context, settings)
     return render("macro_readiness.html", settings=settings, readiness=readiness)

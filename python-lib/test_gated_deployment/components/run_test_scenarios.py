@@ -9,12 +9,12 @@ from ..dss.interrupts import StopSignal
 from ..dss.nodes import connect_deployment_nodes
 from ..dss.scenarios import read_scenarios
 from ..errors import PluginError, StepInterrupted
-from ..reports.pages import save_reports
 from ..testing.discovery import Selection, Target, discover, find_caller
 from ..testing.results import RunSummary
 from ..testing.runner import TestRunner
 from ..testing.through_deployer import run_through_deployer
 from .fields import connect_deployer
+from .run_history import last_durations
 from .run_settings import (
     ACCESS_DEPLOYER,
     F_ALLOW_NO_TESTS,
@@ -76,8 +76,10 @@ def _project_target(client, project_key: str, where: str, settings: RunTestsSett
         log.warning(message + " Passing, as '%s' is ticked.", F_ALLOW_NO_TESTS.label)
     log.info("Running %d test scenario(s) of project %s on %s, %d at a time: %s", len(found.scenarios), project_key,
              where, settings.options.parallelism, ", ".join(s.id for s in found.scenarios) or "none")
-    return Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios, node_key=node_key,
-                  node_url=node_url)
+    target = Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios,
+                    node_key=node_key, node_url=node_url, listed_running={i.id: i.running for i in items})
+    target.expected = last_durations(target, where)
+    return target
 
 
 def _deployment_targets(context, settings: RunTestsSettings, caller):
@@ -136,6 +138,8 @@ def _run_nodes_in_parallel(calls, step_stop: StopSignal):
 
 def _save_reports(context, folder_id: str, summary: RunSummary, where: str):
     """Saves the reports; a folder that cannot take them is a warning, not a reason to lose the test results."""
+    # Imported here: the report code and Jinja2 cost a step that writes no report about 30 ms of start-up.
+    from ..reports.pages import save_reports
     try:
         paths = save_reports(context.open_folder(folder_id), summary, where)
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the results must still be reported

@@ -14,6 +14,7 @@ from ..reports.pages import render, ui_path
 from ..testing.discovery import Target, discover
 from ..testing.results import RunSummary
 from ..testing.runner import TestRunner
+from .run_history import last_durations
 from .run_settings import RunTestsSettings, describe_selection
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ def plan_tests(context) -> TestPlan:
                      % (project_key, describe_selection(settings.selection)))
     log.info("Running %d test scenario(s) of project %s, %d at a time.", len(found.scenarios), project_key,
              settings.options.parallelism)
-    return TestPlan(settings=settings, notes=notes,
-                    target=Target(client=client, project_key=project_key, node=WHERE, scenarios=found.scenarios))
+    target = Target(client=client, project_key=project_key, node=WHERE, scenarios=found.scenarios,
+                    listed_running={i.id: i.running for i in items})
+    target.expected = last_durations(target, WHERE)
+    return TestPlan(settings=settings, notes=notes, target=target)
 
 
 def run_tests_now(context, plan: TestPlan, progress_callback: Callable[[int], None]) -> str:

@@ -4,6 +4,7 @@ The internal `dataiku` package is passed in by the step script, so this module i
 be tested anywhere.
 """
 
+import gc
 import sys
 from typing import Any, Callable, Dict
 
@@ -55,6 +56,10 @@ def run_step(logic: Callable[[ComponentContext], None], step_config: Dict[str, A
         logic(context)
     except (Exception, StepInterrupted) as error:  # noqa: BLE001 - the last line of defence must catch everything
         _fail(redactor, describe_failure(error, "step"))
+    finally:
+        # The step's process ends next. Objects frozen out of the garbage collector's reach are not traversed
+        # when the interpreter shuts down, which otherwise takes about 0.1 s with the DSS client loaded.
+        gc.freeze()
 
 
 def _fail(redactor: Redactor, message: str):

@@ -4,7 +4,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - reports come from the DSS node the user chose to trust
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..testing.results import ABORTED, FAILED, NOT_RUN, SUCCESS
 
@@ -22,6 +22,7 @@ class CaseResult:
     classname: str = ""
     # The report's time had no zone: `timestamp_ms` reads it as UTC, which it may not be (the server's local time).
     zone_less: bool = False
+    seconds: Optional[float] = None   # how long the case ran, when the report says
 
     @property
     def names(self) -> List[str]:
@@ -62,8 +63,26 @@ def parse_report(xml_bytes: bytes) -> List[CaseResult]:
                 timestamp_ms=stamp[0] if stamp else None,
                 message=message,
                 zone_less=bool(stamp and stamp[1]),
+                seconds=_seconds(case.get("time")),
             ))
     return cases
+
+
+def run_durations(cases: List[CaseResult]) -> Dict[str, float]:
+    """How long each scenario's run took, from a report's cases (the cases of a scenario's steps add up)."""
+    durations: Dict[str, float] = {}
+    for case in cases:
+        if case.seconds is not None and case.outcome != NOT_RUN:
+            durations[case.scenario_id] = durations.get(case.scenario_id, 0.0) + case.seconds
+    return durations
+
+
+def _seconds(text: Optional[str]) -> Optional[float]:
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < float("inf") else None
 
 
 def _timestamp(text: Optional[str]) -> Optional[Tuple[int, bool]]:

@@ -39,6 +39,11 @@ class Target:
     scenarios: List[TestScenario]
     node_key: str = "this-node"  # short, for file names
     node_url: Optional[str] = None  # the node's base URL, for links to its runs, when known
+    # Seconds each scenario's last run took (scenario id -> s), when DSS tells: when to look at a run again.
+    expected: Dict[str, float] = field(default_factory=dict)
+    # Which scenarios were running when the list was read to find them: the runner's first look, so that it does
+    # not read the list again at once.
+    listed_running: Optional[Dict[str, bool]] = None
 
 
 @dataclass(frozen=True)

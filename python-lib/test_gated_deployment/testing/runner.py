@@ -1,11 +1,15 @@
 """Runs test scenarios with bounded parallelism and follows the runs it started until they end.
 
 One loop in the calling thread drives every run: each tick makes one scenario-list call per project to see
-which scenarios are still running, and fetches a run's details only when its scenario has stopped. The request
-rate therefore depends on the number of projects and the parallelism, not on the number of scenarios, and a
-run's end is noticed within one tick. A tick comes after a tenth of the age of the youngest run in flight
-(between `poll_min` and `poll_max`), so a short run's end is noticed within about 10% of its duration and a
-long run's within `poll_max`, while the request rate stays at most 1/poll_min per project.
+which scenarios are still running, and fetches a run's details only when its scenario has stopped (or takes its end
+from the lookup that found the run, when the run has already ended by then). The request rate therefore depends on
+the number of projects, not on the number of scenarios.
+
+When the ticks come: a scenario that ran before (its last run's duration, read once per project) is looked at just
+after its run should end, and before that at least every quarter of that duration (at most every 10 s), so that a
+run that fails early is seen; a scenario without history, and a run past its expected end, are looked at on the
+age-based timer: a tenth of the run's age (or of its time past the expected end), between `poll_min` and
+`poll_max`. There are never more than 4 ticks in a second.
 
 A run request whose answer is lost or garbled (`answers.Kind.UNKNOWN`) is reconciled, never sent twice blindly:
 the job looks for a run DSS started since the request, and asks again only once it is clear none did. When the
@@ -14,6 +18,7 @@ step ends early (abort, crash), every run it may have started is aborted, includ
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
@@ -44,6 +49,13 @@ RECONCILE_SECONDS = 10.0
 CANCEL_CHECK_EVERY = 5
 # DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
 MAX_CANCELLATIONS = 10
+# A run with an expected end is looked at this long after it, and before it at least every this share of its
+# expected duration, but never less often than every PREDICTED_LOOK_MAX seconds.
+END_MARGIN_SECONDS = 0.02
+PREDICTED_LOOK_SHARE = 0.25
+PREDICTED_LOOK_MAX = 10.0
+# The most ticks (each one scenario-list call per project) in any second.
+MAX_TICKS_PER_SECOND = 4
 # When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
 FINAL_ABORT_TRIES = 3
 FINAL_ABORT_PAUSE_SECONDS = 0.5
@@ -62,7 +74,7 @@ class RunOptions:
     fail_on_warning: bool = False
     if_running: str = IF_RUNNING_WAIT
     collect_junit: bool = False
-    poll_min: float = 0.05
+    poll_min: float = 0.25
     poll_max: float = 1.0
     # How long following the runs may keep failing (each call already retried) before the step gives up.
     poll_budget: float = 60.0
@@ -81,6 +93,7 @@ class TestRunner:
         self._stop_reason = ""
         self._deadline_exceeded = False
         self._poll_failing_since: Optional[float] = None
+        self._ticks: deque = deque(maxlen=MAX_TICKS_PER_SECOND)
 
     def run(self) -> RunSummary:
         start = time.monotonic()
@@ -92,6 +105,7 @@ class TestRunner:
         try:
             while any(job.state != JobState.DONE for job in self.jobs):
                 self.stop.check()
+                self._ticks.append(time.monotonic())
                 self._tick(deadline)
                 self._report_progress()
                 if all(job.state == JobState.DONE for job in self.jobs):
@@ -110,11 +124,29 @@ class TestRunner:
         )
 
     def _interval(self) -> float:
+        """How long to sleep before the next tick: until the first job wants looking at, within the tick rate."""
         now = time.monotonic()
-        ages = [now - (job.attempt.requested_at if job.attempt else 0.0) for job in self.jobs
-                if job.state in IN_FLIGHT]
-        youngest = min(ages) if ages else self.options.poll_max * 10
-        return min(self.options.poll_max, max(self.options.poll_min, 0.1 * youngest))
+        waits = [self._wait_for(job, now) for job in self.jobs if job.state in IN_FLIGHT]
+        wait = min(waits) if waits else self.options.poll_max
+        if len(self._ticks) == MAX_TICKS_PER_SECOND:
+            wait = max(wait, self._ticks[0] + 1.0 - now)
+        return max(0.0, wait)
+
+    def _wait_for(self, job: Job, now: float) -> float:
+        if job.attempt is None:  # waiting for someone else's run: no hurry
+            return self.options.poll_max
+        since = job.attempt.requested_at
+        expected = job.target.expected.get(job.scenario.id)
+        if expected is None or job.state not in (JobState.TRIGGERED, JobState.RUNNING):
+            return self._timer(now - since)
+        end = since + expected + END_MARGIN_SECONDS
+        if now >= end:
+            return self._timer(now - end)
+        look = max(self._timer(now - since), min(PREDICTED_LOOK_MAX, PREDICTED_LOOK_SHARE * expected))
+        return min(end - now, look)
+
+    def _timer(self, age: float) -> float:
+        return min(self.options.poll_max, max(self.options.poll_min, 0.1 * age))
 
     # -- one tick -----------------------------------------------------------------------------------------------
 
@@ -151,11 +183,16 @@ class TestRunner:
                 % (self.options.poll_budget, where, error)) from error
 
     def _sweep(self):
-        """One scenario-list call per target that has runs to follow or launch."""
+        """One scenario-list call per target that has runs to follow or launch (none on the first tick for a target
+        whose list was just read to find its scenarios)."""
+        first = not self._running_by_target
         for index, target in enumerate(self.targets):
             active = [j for j in self.jobs if j.target is target and (j.state in IN_FLIGHT or
                                                                        j.state == JobState.PENDING)]
             if not active:
+                continue
+            if first and target.listed_running is not None:
+                self._running_by_target[index] = dict(target.listed_running)
                 continue
             items = list_scenarios(target.client, target.project_key)
             self._running_by_target[index] = {item.id: item.running for item in items}
@@ -291,6 +328,9 @@ class TestRunner:
                 self._send_abort(job)
             else:
                 job.move(JobState.RUNNING)
+            if not run.state.running:
+                # The lookup already shows the run's end: no poll of its own is needed.
+                self._take_end(job, run.state, now)
             return
         attempt.polls_without_run += 1
         if attempt.polls_without_run % CANCEL_CHECK_EVERY == 0 and attempt.request.cancelled():
@@ -324,13 +364,16 @@ class TestRunner:
         if state.running:
             self._check_timeout(job, now)
             return
-        # Our run has ended, so the scenario is idle unless someone starts it again: a retry must not be held
-        # back by a scenario list read before the end.
+        self._take_end(job, state, now)
+
+    def _take_end(self, job: Job, state: RunState, now: float):
+        """Our run has ended, so the scenario is idle unless someone starts it again: a retry must not be held
+        back by a scenario list read before the end."""
         self._running_by_target.setdefault(self.targets.index(job.target), {})[job.scenario.id] = False
         if state.start_ms and state.end_ms:
             job.duration += max(0.0, (state.end_ms - state.start_ms) / 1000.0)
         else:
-            job.duration += now - attempt.requested_at
+            job.duration += now - job.attempt.requested_at
         # [U] A finished run without an outcome is no evidence of a pass.
         self._end_attempt(job, state.outcome or UNKNOWN_OUTCOME, job.abort.reason if job.abort is not None else "")
 
