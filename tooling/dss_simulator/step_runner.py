@@ -146,6 +146,7 @@ class StepProcess:
         self._lock = threading.Lock()
         self._abort_requested = False
         self._result: Optional[StepRun] = None
+        self._ended: Optional[float] = None
         # A thread drains the pipe so a chatty step never blocks on a full pipe, and the log can be read live.
         self._reader = threading.Thread(target=self._read_output, name=f"step-log-{popen.pid}", daemon=True)
         self._reader.start()
@@ -158,6 +159,8 @@ class StepProcess:
         for line in iter(self._popen.stdout.readline, ""):
             with self._lock:
                 self._chunks.append(line)
+        # The pipe ends when the process does: this is when the step ended, to the millisecond.
+        self._ended = time.monotonic()
         self._popen.stdout.close()
 
     def current_log(self) -> str:
@@ -187,14 +190,18 @@ class StepProcess:
         """Wait for the end of the step; raises subprocess.TimeoutExpired if `timeout` passes first."""
         if self._result is not None:
             return self._result
-        exit_code = self._popen.wait(timeout=timeout)
-        self._reader.join()
+        # Joining the reader waits for the end of the output without polling (Popen.wait with a timeout polls
+        # every 50 ms), then the exit status is there at once.
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            raise subprocess.TimeoutExpired(self._popen.args, timeout)
+        exit_code = self._popen.wait()
         shutil.rmtree(self._work_dir, ignore_errors=True)
         self._result = StepRun(
             outcome=_outcome(exit_code, self._abort_requested),
             exit_code=exit_code,
             log=self.current_log(),
-            duration=time.monotonic() - self._start,
+            duration=(self._ended or time.monotonic()) - self._start,
         )
         return self._result
 

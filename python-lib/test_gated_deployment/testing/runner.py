@@ -7,8 +7,8 @@ the number of projects, not on the number of scenarios.
 
 When the ticks come: a scenario that ran before (its last run's duration, read once per project) is looked at just
 after its run should end, and before that at least every quarter of that duration (at most every 10 s), so that a
-run that fails early is seen; a scenario without history, and a run past its expected end, are looked at on the
-age-based timer: a tenth of the run's age (or of its time past the expected end), between `poll_min` and
+run that fails early is seen; a run past its expected end is looked at again soon, then less and less often; a
+scenario without history is looked at on the age-based timer: a tenth of the run's age, between `poll_min` and
 `poll_max`. There are never more than 4 ticks in a second.
 
 A run request whose answer is lost or garbled (`answers.Kind.UNKNOWN`) is reconciled, never sent twice blindly:
@@ -20,7 +20,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ..dss.answers import ClientError, Kind, classify, describe_call_error, describe_unanswered
 from ..dss.interrupts import StopSignal
@@ -49,11 +49,15 @@ RECONCILE_SECONDS = 10.0
 CANCEL_CHECK_EVERY = 5
 # DSS cancelling the run request this many times in a row means something else keeps the scenario busy.
 MAX_CANCELLATIONS = 10
-# A run with an expected end is looked at this long after it, and before it at least every this share of its
-# expected duration, but never less often than every PREDICTED_LOOK_MAX seconds.
-END_MARGIN_SECONDS = 0.02
+# A run with an expected end (its request's answer plus its last run's duration) is looked at this long after it,
+# and before it at least every this share of its expected duration, but never less often than every
+# PREDICTED_LOOK_MAX seconds; past it, again and again from OVERDUE_MIN_SECONDS on, backing off.
+END_MARGIN_SECONDS = 0.005
+OVERDUE_MIN_SECONDS = 0.05
 PREDICTED_LOOK_SHARE = 0.25
 PREDICTED_LOOK_MAX = 10.0
+# Jobs due to be looked at on a sweep within this long of the first one are looked at in the same sweep.
+COALESCE_SECONDS = 0.05
 # The most ticks (each one scenario-list call per project) in any second.
 MAX_TICKS_PER_SECOND = 4
 # When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
@@ -103,14 +107,18 @@ class TestRunner:
             limit_retries(target.client, deadline)
         clean_exit = False
         try:
+            sweep_at = 0.0
             while any(job.state != JobState.DONE for job in self.jobs):
                 self.stop.check()
-                self._ticks.append(time.monotonic())
-                self._tick(deadline)
+                sweep = time.monotonic() >= sweep_at
+                if sweep:
+                    self._ticks.append(time.monotonic())
+                self._tick(deadline, sweep)
                 self._report_progress()
                 if all(job.state == JobState.DONE for job in self.jobs):
                     break
-                self.stop.sleep(self._interval())
+                sweep_at, wake = self._schedule()
+                self.stop.sleep(max(0.0, wake - time.monotonic()))
             clean_exit = True
         finally:
             for target in self.targets:
@@ -123,42 +131,72 @@ class TestRunner:
             deadline_exceeded=self._deadline_exceeded,
         )
 
-    def _interval(self) -> float:
-        """How long to sleep before the next tick: until the first job wants looking at, within the tick rate."""
-        now = time.monotonic()
-        waits = [self._wait_for(job, now) for job in self.jobs if job.state in IN_FLIGHT]
-        wait = min(waits) if waits else self.options.poll_max
-        if len(self._ticks) == MAX_TICKS_PER_SECOND:
-            wait = max(wait, self._ticks[0] + 1.0 - now)
-        return max(0.0, wait)
+    def _schedule(self) -> Tuple[float, float]:
+        """When the next sweep is due, and when to wake (the sweep, or the first direct look before it).
 
-    def _wait_for(self, job: Job, now: float) -> float:
-        if job.attempt is None:  # waiting for someone else's run: no hurry
-            return self.options.poll_max
-        since = job.attempt.requested_at
-        expected = job.target.expected.get(job.scenario.id)
-        if expected is None or job.state not in (JobState.TRIGGERED, JobState.RUNNING):
-            return self._timer(now - since)
-        end = since + expected + END_MARGIN_SECONDS
-        if now >= end:
-            return self._timer(now - end)
-        look = max(self._timer(now - since), min(PREDICTED_LOOK_MAX, PREDICTED_LOOK_SHARE * expected))
-        return min(end - now, look)
+        A sweep is put off to take the jobs due soon after the first one along, and there are at most
+        MAX_TICKS_PER_SECOND sweeps in a second; a direct look costs one request for its own run, so it comes when
+        that run should end, and its slot is filled again at once.
+        """
+        now = time.monotonic()
+        sweeps, directs = [], []
+        for job in self.jobs:
+            if job.state not in IN_FLIGHT:
+                continue
+            if self._predicted(job):
+                directs.append(job.attempt.next_look)
+                sweeps.append(now + max(self._timer(now - job.attempt.requested_at),
+                                        min(PREDICTED_LOOK_MAX, PREDICTED_LOOK_SHARE * self._expected(job))))
+            elif job.attempt is None:  # waiting for someone else's run: no hurry
+                sweeps.append(now + self.options.poll_max)
+            else:
+                sweeps.append(now + self._timer(now - job.attempt.requested_at))
+        sweep_at = _gathered(sweeps) if sweeps else now + self.options.poll_max
+        if len(self._ticks) == MAX_TICKS_PER_SECOND:
+            sweep_at = max(sweep_at, self._ticks[0] + 1.0)
+        return sweep_at, min([sweep_at, *directs])
 
     def _timer(self, age: float) -> float:
         return min(self.options.poll_max, max(self.options.poll_min, 0.1 * age))
 
+    def _expected(self, job: Job) -> Optional[float]:
+        return job.target.expected.get(job.scenario.id)
+
+    def _predicted(self, job: Job) -> bool:
+        """Whether the job's run is looked at directly when it should end, rather than on the sweeps' timer."""
+        return (job.state in (JobState.TRIGGERED, JobState.RUNNING) and job.attempt is not None
+                and job.attempt.next_look > 0)
+
+    def _due(self, job: Job, now: float, sweep: bool) -> bool:
+        """Whether to look at the job in this tick: on a sweep, every job whose run is not predicted, or that the
+        list shows stopped; a predicted run when its look is due. A run requested in this very tick is looked at
+        from the next one on: DSS has hardly started it."""
+        if job.attempt is not None and job.attempt.requested_at >= now:
+            return False
+        if self._predicted(job):
+            return now >= job.attempt.next_look or (sweep and self._is_running(job) is False)
+        return sweep
+
     # -- one tick -----------------------------------------------------------------------------------------------
 
-    def _tick(self, deadline: Optional[float]):
+    def _tick(self, deadline: Optional[float], sweep: bool):
+        """A sweep reads each project's scenario list and looks at every job; between sweeps, a tick looks only at
+        the runs due to end, directly."""
         try:
-            self._sweep()
+            if sweep:
+                self._sweep()
             now = time.monotonic()
             if deadline is not None and now > deadline and not self._stop_reason:
                 self._deadline_exceeded = True
                 self._stop("the step deadline of %.0fs passed" % self.options.deadline)
             for job in self.jobs:
-                self._advance(job, now)
+                was_in_flight = job.state in IN_FLIGHT
+                if self._due(job, now, sweep):
+                    self._advance(job, now)
+                else:
+                    self._check_timeout(job, now)
+                if was_in_flight and job.state not in IN_FLIGHT:
+                    self._launch()  # a slot is free: fill it before looking at the other runs
             self._launch()
         except Exception as error:  # noqa: BLE001 - the classifier decides; what it does not know is raised
             if classify(error) is None:
@@ -219,6 +257,10 @@ class TestRunner:
             self._follow_request(job, now)
         elif job.state in (JobState.RUNNING, JobState.ABORTING):
             self._follow_run(job, now)
+        if self._predicted(job) and now >= job.attempt.next_look:
+            # Looked at when it should have ended, and still running: again soon, then less and less often.
+            overdue = now - job.attempt.expected_end
+            job.attempt.next_look = now + min(self.options.poll_max, max(OVERDUE_MIN_SECONDS, 0.1 * overdue))
 
     def _launch(self):
         for target in self.targets:
@@ -280,10 +322,18 @@ class TestRunner:
             what = "Starting test scenario %s" % job.label
             message = describe_call_error(error, what, job.target.node) if kind is Kind.REFUSED else None
             raise PluginError(message or describe_unanswered(error, what, job.target.node)) from error
+        self._expect_end(job, time.monotonic())
         job.unanswered_since = None
         job.attempts += 1
         job.move(JobState.TRIGGERED)
         log.info("Started %s (attempt %d).", job.label, job.attempts)
+
+    def _expect_end(self, job: Job, started: float):
+        """When the run DSS started at `started` should end, from its scenario's last run, if DSS told it."""
+        expected = self._expected(job)
+        if expected is not None:
+            job.attempt.expected_end = started + expected + END_MARGIN_SECONDS
+            job.attempt.next_look = job.attempt.expected_end
 
     def _look_for_run(self, job: Job, now: float):
         """Adopts the run a lost request started, or asks again once DSS has had time to start it."""
@@ -298,6 +348,7 @@ class TestRunner:
                 job.attempts += 1
                 job.unanswered_since = None
                 job.move(JobState.RUNNING)
+                self._expect_end(job, attempt.requested_at)
                 log.info("DSS had started %s (run %s): following that run.", job.label, run.id)
                 if self._stop_reason:
                     self._request_abort(job, "aborted: %s" % self._stop_reason)
@@ -356,7 +407,9 @@ class TestRunner:
             self._end_attempt(job, ABORTED, "%s; the abort was requested but DSS did not confirm it within %.0fs"
                               % (job.abort.reason, ABORT_GRACE_SECONDS))
             return
-        if self._is_running(job) is not False and now - attempt.last_refresh < DIRECT_REFRESH_SECONDS:
+        expected_now = self._predicted(job) and now >= attempt.next_look
+        if (not expected_now and self._is_running(job) is not False
+                and now - attempt.last_refresh < DIRECT_REFRESH_SECONDS):
             self._check_timeout(job, now)
             return
         state = attempt.run.refresh()
@@ -513,3 +566,9 @@ class TestRunner:
     def _report_progress(self):
         if self.on_progress is not None:
             self.on_progress(sum(1 for j in self.jobs if j.state == JobState.DONE), len(self.jobs))
+
+
+def _gathered(times: List[float]) -> float:
+    """The first of the times, put off to the last one that comes within COALESCE_SECONDS of it."""
+    first = min(times)
+    return max(t for t in times if t <= first + COALESCE_SECONDS)
