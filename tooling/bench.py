@@ -391,7 +391,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     tutorial = bench_tutorial(40)
     print()
 
-    step_rows, step_notes = step_bench.run(quick=args.quick)
+    step_rows, step_notes, step_walls = step_bench.run(quick=args.quick)
+    if not tutorial.error:
+        step_notes.append("the tutorial's loop on the same 40 scenarios takes %.2f s: %s" % (tutorial.wall, ", ".join(
+            "%.1fx the %s step's %.2f s" % (tutorial.wall / wall, label, wall) for label, wall in step_walls.items())))
     print()
     print("The step as DSS runs it (a step.py process), today (commit %s) and new:" % step_bench.BASELINE)
     print(step_text_table(step_rows))
