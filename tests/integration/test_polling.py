@@ -57,7 +57,7 @@ def test_a_run_already_ended_when_looked_up_is_taken_from_the_lookup(design):
 
 
 def test_without_history_the_list_is_read_at_most_4_times_a_second(design):
-    ids = _project(design, 3, duration=1.5)
+    _project(design, 3, duration=1.5)
     since = time.time()
     _, requests = _run(design, parallelism=3)
     assert design.list_call_rate(PROJECT, since) <= 4
