@@ -110,7 +110,8 @@ def put_settings(call: Call, deployment_id: str) -> Dict[str, Any]:
     body = call.json()
     if not isinstance(body, dict):
         raise errors.bad_request("Deployment settings must be a JSON object")
-    _deployer(call).save_settings(dep, body)
+    ignore = str(call.request.args.get("ignoreWarnings", "")).lower() == "true"
+    _deployer(call).save_settings(dep, body, ignore_warnings=ignore)
     return shapes.deployment_settings(dep)
 
 
@@ -120,8 +121,9 @@ def start_update(call: Call, deployment_id: str) -> Dict[str, Any]:
 
 
 def governance_status(call: Call, deployment_id: str) -> Dict[str, Any]:
-    _deployment(call, deployment_id)
-    return {"messages": []}  # [I] no Govern: nothing to say
+    dep = _deployment(call, deployment_id)
+    bundle_id = call.request.args.get("bundleId") or dep.settings_bundle_id
+    return {"messages": _deployer(call).governance_messages(dep, bundle_id)}  # [I] an InfoMessages dict
 
 
 # ----------------------------------------------------------------------------- update history (14.1+)

@@ -8,7 +8,7 @@ Lock order: design node lock -> deployer lock -> automation node lock.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import clock, errors, shapes, testing
 from .deployer_model import (
@@ -32,6 +32,9 @@ class Deployer:
         self.infras: Dict[str, Infra] = {}
         self.projects: Dict[str, PublishedProject] = {}
         self.deployments: Dict[str, Deployment] = {}
+        # The Govern sign-off status of each (published project, bundle), as the Deployer sees it: a stand-in for
+        # a Govern node, enough for the Deployer's own Govern check.
+        self.signoffs: Dict[Tuple[str, str], str] = {}
         design.add_sync_hook(self.settle)
 
     # ----------------------------------------------------------------------------- control API
@@ -140,7 +143,37 @@ class Deployer:
             raise errors.bad_request("Bundle %s is not published in project %s" % (bundle_id, published_project_key))
         return pub.bundles[bundle_id]
 
-    def save_settings(self, dep: Deployment, settings: Dict[str, Any]) -> None:
+    def set_signoff(self, published_project_key: str, bundle_id: str, status: str) -> None:
+        """The Govern sign-off status of a bundle (APPROVED, WAITING_FOR_APPROVAL, REJECTED, ...)."""
+        with self.lock:
+            self.signoffs[(published_project_key, bundle_id)] = status
+
+    def governance_messages(self, dep: Deployment, bundle_id: str) -> List[Dict[str, Any]]:
+        """[I] What the Deployer's Govern check says of deploying `bundle_id` to `dep`: nothing without a policy, a
+        SUCCESS when the bundle is approved, else an ERROR (PREVENT) or a WARNING (WARN)."""
+        with self.lock:
+            policy = self.infra(dep.infra_id).govern_check_policy
+            status = self.signoffs.get((dep.published_project_key, bundle_id), "NOT_STARTED")
+        if policy == "NO_CHECK":
+            return []
+        if status == "APPROVED":
+            return [shapes.governance_message("SUCCESS", "Bundle approved", "Bundle %s is approved in Govern"
+                                              % bundle_id)]
+        return [shapes.governance_message("ERROR" if policy == "PREVENT" else "WARNING", "Bundle not approved",
+                                          "The sign-off of bundle %s in Govern is %s" % (bundle_id, status),
+                                          fatal=policy == "PREVENT")]
+
+    def save_settings(self, dep: Deployment, settings: Dict[str, Any], ignore_warnings: bool = False) -> None:
+        bundle_id = settings.get("bundleId", dep.settings_bundle_id)
+        if bundle_id != dep.settings_bundle_id:
+            # [I] The Deployer checks Govern when a bundle is set on a deployment: an error blocks the save, and a
+            # warning blocks it unless the client says to ignore warnings.
+            messages = self.governance_messages(dep, bundle_id)
+            blocking = [m for m in messages if m["severity"] == "ERROR"
+                        or (m["severity"] == "WARNING" and not ignore_warnings)]
+            if blocking:
+                raise errors.bad_request("Deployment %s cannot use bundle %s: %s" % (
+                    dep.id, bundle_id, "; ".join(m["message"] for m in blocking)))
         with self.lock:
             for key, current in (("infraId", dep.infra_id), ("publishedProjectKey", dep.published_project_key),
                                  ("id", dep.id)):

@@ -296,6 +296,12 @@ def infra_light(infra: Any, deployments: Iterable[Any]) -> Dict[str, Any]:
     }
 
 
+def governance_message(severity: str, title: str, message: str, fatal: bool = False) -> Dict[str, Any]:
+    # [V] the keys of a governance status message (client docstring); [U] the codes.
+    return {"severity": severity, "isFatal": fatal, "code": "ERR_GOVERN_SIMULATED", "title": title,
+            "message": message, "details": message}
+
+
 def infra_settings(infra: Any) -> Dict[str, Any]:
     settings = dict(infra.extra_settings)
     settings.update({"id": infra.id, "stage": infra.stage, "type": infra.type,  # [U] type

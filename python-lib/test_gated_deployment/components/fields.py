@@ -37,6 +37,7 @@ F_UPDATE_TIMEOUT = Field("update_timeout_s", "Update deadline (s)")
 F_IF_UPDATING = Field("if_update_running", "If an update is already running")
 F_REACHABLE = Field("reachable_window_s", "Wait for restarting nodes (s)")
 F_ROLLBACK = Field("rollback", "Roll back on failure")
+F_IGNORE_GOVERN_WARNINGS = Field("ignore_govern_warnings", "Deploy despite Govern warnings")
 
 
 def read_transport_policy(reader: ConfigReader) -> TransportPolicy:
@@ -128,4 +129,5 @@ def read_update_options(reader: ConfigReader) -> UpdateOptions:
         wait_if_running=reader.choice(F_IF_UPDATING, ["wait", "fail"], "wait") == "wait",
         reachable_window=float(reader.integer(F_REACHABLE, default=0, minimum=0, maximum=3600)),
         retry_budget=read_transport_policy(reader).budget,
+        ignore_govern_warnings=reader.boolean(F_IGNORE_GOVERN_WARNINGS, default=False),
     )

@@ -171,6 +171,35 @@ def govern_check_policy(deployer: DSSClient, infra_id: str, where: str) -> Optio
     return str((settings.get_raw() or {}).get("governCheckPolicy") or "")
 
 
+@dataclass(frozen=True)
+class GovernanceMessage:
+    severity: str   # SUCCESS, INFO, WARNING or ERROR
+    title: str
+    message: str
+
+    def describe(self) -> str:
+        return ": ".join(part for part in (self.title, self.message) if part) or self.severity
+
+
+def governance_messages(deployer: DSSClient, deployment_id: str, bundle_id: str, where: str
+                        ) -> List[GovernanceMessage]:
+    """What the Deployer's Govern check says of deploying `bundle_id` to the deployment.
+
+    [V] a dict whose `messages` each have `severity`, `isFatal`, `code`, `title`, `message`; [I] a bare list of
+    messages is read too, and a fatal message counts as an ERROR.
+    """
+    raw = dss_call("Reading the Govern check of bundle %s on deployment %s" % (bundle_id, deployment_id), where,
+                   _handle(deployer, deployment_id).get_governance_status, bundle_id)
+    listed = raw.get("messages") if isinstance(raw, dict) else raw
+    messages = []
+    for item in listed or []:
+        if not isinstance(item, dict):
+            continue
+        severity = "ERROR" if item.get("isFatal") else str(item.get("severity") or "INFO").upper()
+        messages.append(GovernanceMessage(severity, str(item.get("title") or ""), str(item.get("message") or "")))
+    return messages
+
+
 def published_bundles(deployer: DSSClient, published_project_key: str, where: str) -> List[str]:
     """Ids of the bundles published for a project, oldest first.
 
@@ -225,9 +254,10 @@ class SettingsChanged(PluginError):
 
 
 def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: str,
-               expected: Optional[Mapping[str, Any]] = None):
+               expected: Optional[Mapping[str, Any]] = None, ignore_govern_warnings: bool = False):
     """Points the settings at a bundle; with `expected` (settings read earlier), refuses with SettingsChanged when
-    they differ now, so that nobody else's change is overwritten."""
+    they differ now, so that nobody else's change is overwritten. [I] The Deployer checks Govern on this save;
+    `ignore_govern_warnings` tells it to go on despite warnings."""
     handle = _handle(deployer, deployment_id)
     what = "Pointing deployment %s at bundle %s" % (deployment_id, bundle_id)
     settings = dss_call(what, where, handle.get_settings)
@@ -238,7 +268,10 @@ def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: s
             "deployed and the other change was kept. Check who changed it and why (the Project Deployer), then run "
             "the step again." % (deployment_id, where, "; ".join(changes), bundle_id))
     settings.bundle_id = bundle_id
-    dss_call(what, where, settings.save)
+    if ignore_govern_warnings:
+        dss_call(what, where, settings.save, True)
+    else:
+        dss_call(what, where, settings.save)
 
 
 def settings_changes(before: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> List[str]:

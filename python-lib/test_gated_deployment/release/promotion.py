@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Dict, Optional, Tuple
 
-from ..dss.deployments import DeploymentInfo, read_deployment
+from ..dss.deployments import DeploymentInfo, govern_check_policy, governance_messages, read_deployment
 from ..dss.interrupts import StopSignal
 from ..dss.nodes import connect_deployment_nodes
 from ..dss.transport import DATE_RESOLUTION_MS, DSSClient, server_now_ms
@@ -123,6 +123,8 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
     stop = stop or StopSignal()
     if options.windows is not None and not _within_window(deployer, options.windows, record, stop, may_wait=True):
         return record
+    if not _govern_allows(deployer, info, record, options.update.ignore_govern_warnings, where):
+        return record
     if options.gate is not None:
         record.verdict = check_gate(deployer, options.gate, bundle_id, where, node_client, info, stop)
         if record.verdict.blocks(options.gate.policy):
@@ -177,6 +179,44 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
         record.message += " Rolling back to bundle %s failed too: %s Fix the deployment by hand." % (
             previous, back.story)
     return record
+
+
+def _govern_allows(deployer: DSSClient, info: DeploymentInfo, record: Promotion, ignore_warnings: bool,
+                   where: str) -> bool:
+    """The Deployer's own Govern check of the bundle on this deployment, read before anything changes: an error
+    refuses `record`, and so does a warning unless told to deploy despite it (the Deployer asks for a confirmation
+    then); what it says is logged."""
+    policy = govern_check_policy(deployer, info.infra_id, where)
+    if policy == "NO_CHECK":
+        return True
+    try:
+        messages = governance_messages(deployer, info.deployment_id, record.bundle_id, where)
+    except PluginError as error:
+        if policy in ("PREVENT", "WARN"):
+            raise
+        # The policy could not be read, and the check answers nothing: the Deployer checks again when it saves.
+        log.info("The Deployer's Govern check of bundle %s on %s could not be read: %s", record.bundle_id,
+                 info.subject, error)
+        return True
+    check = "the Deployer's Govern check%s" % (" (policy %s on infrastructure %s)" % (policy, info.infra_id)
+                                               if policy else "")
+    errors = [m.describe() for m in messages if m.severity == "ERROR"]
+    warnings = [m.describe() for m in messages if m.severity == "WARNING"]
+    for text in warnings:
+        log.warning("%s warns about bundle %s on %s: %s", check[0].upper() + check[1:], record.bundle_id,
+                    info.subject, text)
+    if errors or (warnings and not ignore_warnings):
+        record.outcome = REFUSED
+        record.message = ("Refused to deploy bundle %s to %s, which was left unchanged: %s %s: %s. Have bundle %s "
+                          "signed off in Govern, then run the step again%s." % (
+                              record.bundle_id, info.subject, check, "blocks it" if errors else "warns",
+                              "; ".join(errors or warnings), record.bundle_id,
+                              "" if errors else ", or tick 'Deploy despite Govern warnings'"))
+        return False
+    if warnings:
+        log.warning("Deploying bundle %s to %s despite the Govern warnings, as 'Deploy despite Govern warnings' is "
+                    "ticked.", record.bundle_id, info.subject)
+    return True
 
 
 def _within_window(deployer: DSSClient, policy: WindowPolicy, record: Promotion, stop: StopSignal,

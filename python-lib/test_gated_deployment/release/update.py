@@ -66,6 +66,8 @@ class UpdateOptions:
     reachable_window: float = 0.0
     # How long update requests that got no clear answer, and found to have started nothing, are sent again.
     retry_budget: float = 60.0
+    # Save the bundle despite the warnings of the Deployer's Govern check (WARN policy).
+    ignore_govern_warnings: bool = False
 
 
 @dataclass
@@ -100,7 +102,7 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     deadline = time.monotonic() + options.timeout
     progress = _Progress()
     try:
-        _point_at(deployer, info, bundle_id, where)
+        _point_at(deployer, info, bundle_id, where, options.ignore_govern_warnings)
         log.info("Deployment %s now points at bundle %s; starting the update.", info.deployment_id, bundle_id)
         progress.last_before_ms = _last_update_start(deployer, info, where)
         final = _follow(_start(deployer, info, bundle_id, options, deadline, where, stop, progress), deployer,
@@ -153,11 +155,12 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
     return UpdateOutcome(True, status, "Deployed bundle %s to %s; health is %s." % (bundle_id, info.subject, status))
 
 
-def _point_at(deployer, info: DeploymentInfo, bundle_id: str, where: str):
+def _point_at(deployer, info: DeploymentInfo, bundle_id: str, where: str, ignore_govern_warnings: bool = False):
     """Saves the bundle in the settings, unless someone changed them since `info` was read; when the save got no
     clear answer, the settings are read back."""
     try:
-        set_bundle(deployer, info.deployment_id, bundle_id, where, expected=info.settings or None)
+        set_bundle(deployer, info.deployment_id, bundle_id, where, expected=info.settings or None,
+                   ignore_govern_warnings=ignore_govern_warnings)
     except SettingsChanged:
         raise
     except PluginError as error:
