@@ -186,7 +186,11 @@ def _govern_allows(deployer: DSSClient, info: DeploymentInfo, record: Promotion,
     """The Deployer's own Govern check of the bundle on this deployment, read before anything changes: an error
     refuses `record`, and so does a warning unless told to deploy despite it (the Deployer asks for a confirmation
     then); what it says is logged."""
-    policy = govern_check_policy(deployer, info.infra_id, where)
+    try:
+        policy = govern_check_policy(deployer, info.infra_id, where)
+    except PluginError as error:
+        raise PluginError("Bundle %s was not deployed to %s, which was left unchanged: the Deployer's Govern check "
+                          "could not be read. %s" % (record.bundle_id, info.subject, error)) from error
     if policy == "NO_CHECK":
         return True
     try:
