@@ -102,8 +102,12 @@ def _with_nodes(settings: Dict[str, Any], nodes: Dict[str, Dict[str, Any]]) -> D
     resolved = dict(settings)
     for field in NODE_FIELDS:
         value = settings.get(field)
-        if value is None or isinstance(value, dict):
+        if value is None:
             continue
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+            raise SettingsError("Setting %s must name nodes declared with --node NAME=URL, whose keys are read from "
+                                "$TGD_NODE_<NAME>_API_KEY: a node with its key in the settings would put the key in "
+                                "a file or on the command line." % field)
         names = [n.strip() for n in value.split(",")] if isinstance(value, str) else value
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise SettingsError("Setting %s must name nodes declared with --node, got %r." % (field, value))

@@ -74,8 +74,16 @@ COMMANDS = (
 BY_NAME = {c.name: c for c in COMMANDS}
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are bad settings (exit 3): argparse's own 2 would read as "inconclusive" in CI."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_SETTINGS, "%s: error: %s\n" % (self.prog, message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tgd", description=__doc__,
         epilog="Settings are the step's own (see docs/reference.md). API keys come from environment variables only: "
                "%s for --url, %s for --node NAME=URL." % (KEY_VARIABLE, node_key_variable("NAME")))

@@ -140,3 +140,18 @@ def test_two_pipelines_promoting_at_once_each_report_what_they_did(sim):
             last = done[-1].bundle_id
             assert results[last].ok or last in results["v2" if last == "v3" else "v3"].log, where
         assert not dep.in_progress, where
+
+
+def test_an_aborted_update_leaves_a_bundle_someone_else_set_meanwhile(sim):
+    # The update outlives its deadline; meanwhile a person points Production at v3. The step aborts its update and
+    # must not put the settings back over v3.
+    estate = _estate(sim, update_s=30.0)
+    estate.design.faults.add(path_contains="/deployments/%s/actions/update" % PROD, method="POST", status=0,
+                             action=lambda: threading.Timer(0.3, repoint, (estate, "v3")).start())
+    out = run_plugin_step(estate.design, "deploy-bundle", PROJECT, dict(GATED_V2, update_timeout_s=2,
+                                                                          rollback=False), presets=estate.presets())
+    assert not out.ok
+    message = out.log.strip().splitlines()[-1]
+    assert "point at bundle v3, which someone else set after this step pointed them at bundle v2" in message
+    dep = estate.design.deployer.deployment(PROD)
+    assert (dep.settings_bundle_id, dep.bundle_id, dep.in_progress) == ("v3", "v1", False)

@@ -75,3 +75,15 @@ def test_without_a_policy_the_check_is_not_asked(estate):
     out = deploy(estate)
     assert out.ok, out.log
     assert estate.design.request_count(path_contains=STATUS) == 0
+
+
+def test_putting_the_settings_back_is_not_stopped_by_a_govern_warning(estate):
+    # Under WARN the earlier bundle is no more approved than the new one: putting it back after an aborted update
+    # must not be refused for that.
+    govern(estate, "WARN")
+    estate.design.deployer.set_update_behaviour(PROD, duration=30.0)
+    out = deploy(estate, ignore_govern_warnings=True, update_timeout_s=1, rollback=False)
+    assert not out.ok
+    assert "point at bundle v1 again" in out.log.strip().splitlines()[-1]
+    dep = estate.design.deployer.deployment(PROD)
+    assert (dep.settings_bundle_id, dep.bundle_id, dep.in_progress) == ("v1", "v1", False)

@@ -62,3 +62,19 @@ def test_without_history_the_list_is_read_at_most_4_times_a_second(design):
     _, requests = _run(design, parallelism=3)
     assert design.list_call_rate(PROJECT, since) <= 4
     assert len([r for r in requests if r.path.endswith("/%s/scenarios/" % PROJECT)]) <= 4 * 2 + 2
+
+
+def test_a_run_past_its_expected_end_does_not_hold_back_the_others(design):
+    # "slow" ran for 0.1 s last time and now runs 3 s: its looks past the expected end must not keep the sweeps from
+    # noticing that "quick" (no history) ended long before.
+    project = design.add_project(PROJECT)
+    project.add_scenario(ScenarioSpec(id=PIPELINE, name="Automate Deployment"))
+    project.add_scenario(ScenarioSpec(id="slow", name="slow", marked_as_test=True, duration=0.1))
+    run_tests_on(design, ["slow"])
+    project.add_scenario(ScenarioSpec(id="slow", name="slow", marked_as_test=True, duration=3.0))
+    project.add_scenario(ScenarioSpec(id="quick", name="quick", marked_as_test=True, duration=0.3))
+    _, requests = _run(design, parallelism=2)
+    slow, quick = design.runs(PROJECT, "slow")[-1], design.runs(PROJECT, "quick")[-1]
+    delivered = [r.time for r in requests if r.time >= quick.end and (
+        r.path.endswith("/quick/%s/" % quick.run_id) or r.path.endswith("/quick/get-run-for-trigger"))]
+    assert delivered and min(delivered) < slow.end, "quick's end was only taken when slow ended"

@@ -179,3 +179,12 @@ def test_the_package_version_is_the_plugins():
     plugin = json.loads((ROOT / "plugin.json").read_text(encoding="utf-8"))
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'version = "%s"' % plugin["version"] in pyproject
+
+
+def test_a_mistyped_flag_and_a_key_in_the_settings_are_bad_settings(estate):
+    result, _ = tgd(estate, "gate", "--bogus")
+    assert result.returncode == 3 and "unrecognized arguments: --bogus" in result.stderr
+    result, summary = tgd(estate, "gate", "--set", "deployment_id=%s" % QA, "--set",
+                          'automation_nodes=[{"url": "%s", "api_key": "from-a-flag-1"}]' % estate.qa.url)
+    assert result.returncode == 3 and "whose keys are read from" in summary["message"]
+    assert "from-a-flag-1" not in result.stdout + result.stderr

@@ -114,3 +114,11 @@ def test_bad_settings_are_refused_naming_the_setting(field, kwargs, expected):
 
 def test_full_day_names_are_accepted():
     assert windows(days=["Monday", "FRIDAY"]).days == frozenset({0, 4})
+
+
+def test_in_the_hour_clocks_go_back_the_next_opening_is_ahead():
+    # 2025-11-02 in New York: 01:00-02:00 comes twice. At 01:10 EST (06:10 UTC), the second time round, the window
+    # 01:30-05:00 opens at 01:30 EST, not at 01:30 EDT, which is over.
+    night = windows(hours="01:30-05:00", zone="America/New_York")
+    check = night.check(utc(2025, 11, 2, 6, 10))
+    assert check.next_open == utc(2025, 11, 2, 6, 30)

@@ -1,6 +1,7 @@
 """The "Run test scenarios" step: target resolution, the run, and what the step reports."""
 
 import logging
+import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import replace
 
@@ -64,6 +65,7 @@ def run_test_scenarios(context) -> RunSummary:
 def _project_target(client, project_key: str, where: str, settings: RunTestsSettings, caller,
                     may_hold_caller: bool, node_key: str, node_url) -> Target:
     items = read_scenarios(client, project_key, where)
+    listed_at = time.monotonic()
     found = discover(items, project_key, where, settings.selection, caller, may_hold_caller=may_hold_caller)
     for note in found.notes:
         log.info(note)
@@ -77,7 +79,8 @@ def _project_target(client, project_key: str, where: str, settings: RunTestsSett
     log.info("Running %d test scenario(s) of project %s on %s, %d at a time: %s", len(found.scenarios), project_key,
              where, settings.options.parallelism, ", ".join(s.id for s in found.scenarios) or "none")
     target = Target(client=client, project_key=project_key, node=where, scenarios=found.scenarios,
-                    node_key=node_key, node_url=node_url, listed_running={i.id: i.running for i in items})
+                    node_key=node_key, node_url=node_url, listed_running={i.id: i.running for i in items},
+                    listed_at=listed_at)
     target.expected = last_durations(target, where)
     return target
 

@@ -39,6 +39,7 @@ def plan_tests(context) -> TestPlan:
     project_key = context.project_key
     client = context.local_client()
     items = read_scenarios(client, project_key, WHERE)
+    listed_at = time.monotonic()
     # A macro is not run by a scenario, so no test scenario can be the caller: running ones are waited for.
     found = discover(items, project_key, WHERE, settings.selection, caller=None, may_hold_caller=False)
     notes = list(found.notes)
@@ -49,7 +50,7 @@ def plan_tests(context) -> TestPlan:
     log.info("Running %d test scenario(s) of project %s, %d at a time.", len(found.scenarios), project_key,
              settings.options.parallelism)
     target = Target(client=client, project_key=project_key, node=WHERE, scenarios=found.scenarios,
-                    listed_running={i.id: i.running for i in items})
+                    listed_running={i.id: i.running for i in items}, listed_at=listed_at)
     target.expected = last_durations(target, WHERE)
     return TestPlan(settings=settings, notes=notes, target=target)
 

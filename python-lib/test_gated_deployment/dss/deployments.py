@@ -168,7 +168,8 @@ def govern_check_policy(deployer: DSSClient, infra_id: str, where: str) -> Optio
         if isinstance(cause, DSSCallError) and cause.from_dss and cause.is_permission_denied:
             return None
         raise
-    return str((settings.get_raw() or {}).get("governCheckPolicy") or "")
+    raw = settings.get_raw()
+    return str(raw.get("governCheckPolicy") or "") if isinstance(raw, dict) else ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,10 @@ def governance_messages(deployer: DSSClient, deployment_id: str, bundle_id: str,
     raw = dss_call("Reading the Govern check of bundle %s on deployment %s" % (bundle_id, deployment_id), where,
                    _handle(deployer, deployment_id).get_governance_status, bundle_id)
     listed = raw.get("messages") if isinstance(raw, dict) else raw
+    if listed is not None and not isinstance(listed, list):
+        raise PluginError("The Govern check of bundle %s on deployment %s on %s answered %r where a list of messages "
+                          "was expected. Check the deployment in the Project Deployer."
+                          % (bundle_id, deployment_id, where, type(listed).__name__))
     messages = []
     for item in listed or []:
         if not isinstance(item, dict):

@@ -234,8 +234,10 @@ def _within_window(deployer: DSSClient, policy: WindowPolicy, record: Promotion,
         check = windows.check(now)
         if check.open:
             return True
-        # Woken one Date-header resolution late, so that the Deployer's clock has surely reached the opening.
-        wait = (check.next_open - now).total_seconds() + DATE_RESOLUTION_MS / 1000.0 if check.next_open else None
+        # Woken one Date-header resolution late, so that the Deployer's clock has surely reached the opening (and
+        # never sooner than that: a check again at once would find the window as it was).
+        wait = (max(0.0, (check.next_open - now).total_seconds()) + DATE_RESOLUTION_MS / 1000.0
+                if check.next_open else None)
         if wait is not None and time.monotonic() + wait <= give_up:
             log.info("%s may not be updated now: %s. Waiting %.0fs for the next window, which opens %s.",
                      record.subject, check.reason, wait, windows.show(check.next_open))

@@ -156,7 +156,10 @@ def _govern_policy(readiness: Readiness, deployer: DSSClient, info: DeploymentIn
                       "Have each bundle signed off in Govern before the pipeline deploys it to %s, or the Deploy "
                       "bundle step fails there." % info.subject)
     elif policy == "WARN":
-        readiness.add(subject, OK, "WARN: the Deployer warns about a bundle that Govern has not approved")
+        readiness.add(subject, WARNING, "WARN: the Deployer warns about a bundle that Govern has not approved",
+                      "Have each bundle signed off in Govern before the pipeline deploys it to %s, or tick 'Deploy "
+                      "despite Govern warnings' in its Deploy bundle step: it refuses such a bundle otherwise."
+                      % info.subject)
     else:
         readiness.add(subject, OK, "%s: no Govern sign-off is asked for" % (policy or "not set (NO_CHECK)"))
 

@@ -108,7 +108,7 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
         final = _follow(_start(deployer, info, bundle_id, options, deadline, where, stop, progress), deployer,
                         info, bundle_id, deadline, where, stop, progress)
     except _NotStarted as error:
-        raise PluginError("%s %s" % (error, _put_back(deployer, info, where)[1])) from None
+        raise PluginError("%s %s" % (error, _put_back(deployer, info, bundle_id, where)[1])) from None
     except _StartUnknown as error:
         return UpdateOutcome(False, "UNKNOWN", str(error), settled=False)
     except SettingsChanged:
@@ -121,7 +121,7 @@ def update_to(deployer, info: DeploymentInfo, bundle_id: str, options: UpdateOpt
         if not progress.sent_at_ms:
             # No update started: put the settings back, so that nobody deploys this bundle later by pressing
             # Update without knowing it.
-            log.warning(_put_back(deployer, info, where)[1])
+            log.warning(_put_back(deployer, info, bundle_id, where)[1])
         raise
     if final is None:
         settled, story = _end_after_abort(deployer, info, bundle_id, where, progress)
@@ -411,12 +411,12 @@ def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
             return False, str(error)
         if found is not None and found.ended is not None:
             if found.ended.failed:
-                return _put_back(cleanup, info, where)
+                return _put_back(cleanup, info, bundle_id, where)
             return True, "the update had already ended before the abort: %s runs bundle %s." % (info.subject,
                                                                                                 bundle_id)
         future = found.future if found is not None else None
     if future is None:
-        return _put_back(cleanup, info, where)
+        return _put_back(cleanup, info, bundle_id, where)
     future = future.on(cleanup)
     try:
         future.abort()
@@ -441,7 +441,7 @@ def _end_after_abort(deployer, info: DeploymentInfo, bundle_id: str, where: str,
         return False, ("the update was aborted, but DSS did not confirm that it stopped within %.0fs: check %s in "
                        "the Project Deployer; its settings point at bundle %s and it may be OUT_OF_SYNC."
                        % (ABORT_CONFIRM_SECONDS, info.subject, bundle_id))
-    settled, story = _put_back(cleanup, info, where)
+    settled, story = _put_back(cleanup, info, bundle_id, where)
     return settled, "the update was aborted. " + story
 
 
@@ -453,11 +453,22 @@ def _still_runs(deployer, info: DeploymentInfo, progress: _Progress) -> bool:
         return True
 
 
-def _put_back(deployer, info: DeploymentInfo, where: str) -> Tuple[bool, str]:
-    """Points the settings back at the bundle the nodes ran: (whether that worked, the sentence)."""
+def _put_back(deployer, info: DeploymentInfo, ours: str, where: str) -> Tuple[bool, str]:
+    """Points the settings back at the bundle the nodes ran, if they still point at `ours`: (whether the
+    deployment's state is known, the sentence). A bundle someone else has set since is left as they set it.
+
+    The save ignores the Deployer's Govern warnings: it only puts back the bundle the nodes already run.
+    """
     previous = info.running_bundle_id or info.bundle_id
     try:
-        set_bundle(deployer, info.deployment_id, previous, where)
+        now = settings_bundle(deployer, info.deployment_id, where)
+        if now == previous:
+            return True, "The settings of %s point at bundle %s, the bundle its nodes run." % (info.subject, previous)
+        if now != ours:
+            return False, ("The settings of %s point at bundle %s, which someone else set after this step pointed "
+                           "them at bundle %s: they were left so, while its nodes run bundle %s. Check with whoever "
+                           "changed them." % (info.subject, now or "(none)", ours, previous))
+        set_bundle(deployer, info.deployment_id, previous, where, ignore_govern_warnings=True)
     except PluginError as error:
         return False, ("Its settings could not be pointed back at bundle %s (%s): %s may be OUT_OF_SYNC; point it "
                        "back at bundle %s in the Project Deployer." % (previous, error, info.subject, previous))

@@ -98,8 +98,7 @@ class DeploymentWindows:
             reason = "it is %s %s there, outside the deployment windows %s" % (
                 DAY_NAMES[local.weekday()], local.strftime("%Y-%m-%d %H:%M"), self.describe())
         opening = self._next_opening(local)
-        return WindowCheck(False, reason, opening.replace(tzinfo=self.zone).astimezone(timezone.utc)
-                           if opening is not None else None)
+        return WindowCheck(False, reason, _first_after(opening, self.zone, now) if opening is not None else None)
 
     def show(self, moment: datetime) -> str:
         """A UTC time as the windows' zone shows it, for messages."""
@@ -140,6 +139,13 @@ class DeploymentWindows:
             candidates.extend(starts)
         allowed = sorted(c for c in candidates if c > local and self._allowed(c))
         return allowed[0] if allowed else None
+
+
+def _first_after(wall: datetime, zone: ZoneInfo, now: datetime) -> datetime:
+    """A wall-clock time as a UTC moment after `now`: in the hour that clocks go back, the wall time comes twice,
+    and the first time may be over already."""
+    moments = [wall.replace(tzinfo=zone, fold=fold).astimezone(timezone.utc) for fold in (0, 1)]
+    return next((m for m in moments if m > now), max(moments))
 
 
 def _wall(moment: datetime, zone: ZoneInfo) -> datetime:

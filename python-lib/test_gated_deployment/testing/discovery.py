@@ -44,6 +44,7 @@ class Target:
     # Which scenarios were running when the list was read to find them: the runner's first look, so that it does
     # not read the list again at once.
     listed_running: Optional[Dict[str, bool]] = None
+    listed_at: float = 0.0   # monotonic clock
 
 
 @dataclass(frozen=True)

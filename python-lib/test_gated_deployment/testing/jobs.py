@@ -56,6 +56,7 @@ class Attempt:
     # When the run should end (monotonic; 0 when its scenario has no history), and when to look at it next.
     expected_end: float = 0.0
     next_look: float = 0.0
+    overdue_looks: int = 0
     look_until: float = 0.0      # REQUESTED: until when to look for the run a lost request may have started
     request: Optional[RunRequest] = None
     run: Optional[Run] = None

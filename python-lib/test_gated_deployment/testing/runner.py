@@ -51,13 +51,17 @@ CANCEL_CHECK_EVERY = 5
 MAX_CANCELLATIONS = 10
 # A run with an expected end (its request's answer plus its last run's duration) is looked at this long after it,
 # and before it at least every this share of its expected duration, but never less often than every
-# PREDICTED_LOOK_MAX seconds; past it, again and again from OVERDUE_MIN_SECONDS on, backing off.
+# PREDICTED_LOOK_MAX seconds; still running then, it is looked at OVERDUE_LOOKS more times, OVERDUE_MIN_SECONDS
+# apart and more, then followed on the sweeps like a run without history.
 END_MARGIN_SECONDS = 0.005
 OVERDUE_MIN_SECONDS = 0.05
+OVERDUE_LOOKS = 2
 PREDICTED_LOOK_SHARE = 0.25
 PREDICTED_LOOK_MAX = 10.0
 # Jobs due to be looked at on a sweep within this long of the first one are looked at in the same sweep.
 COALESCE_SECONDS = 0.05
+# The scenario list read to find the tests stands for the first sweep if it is this fresh (seconds).
+LISTED_FRESH = 1.0
 # The most ticks (each one scenario-list call per project) in any second.
 MAX_TICKS_PER_SECOND = 4
 # When the step itself is aborted, each run it started gets this many abort requests at most, this far apart.
@@ -113,11 +117,13 @@ class TestRunner:
                 sweep = time.monotonic() >= sweep_at
                 if sweep:
                     self._ticks.append(time.monotonic())
-                self._tick(deadline, sweep)
+                answered = self._tick(deadline, sweep)
                 self._report_progress()
                 if all(job.state == JobState.DONE for job in self.jobs):
                     break
                 sweep_at, wake = self._schedule()
+                if not answered:  # DSS failed this tick: no look is sent again before a pause
+                    wake = max(wake, time.monotonic() + self.options.poll_min)
                 self.stop.sleep(max(0.0, wake - time.monotonic()))
             clean_exit = True
         finally:
@@ -139,19 +145,21 @@ class TestRunner:
         that run should end, and its slot is filled again at once.
         """
         now = time.monotonic()
+        # Counted from the last sweep, so that direct looks in between never put the next sweep off.
+        last = self._ticks[-1] if self._ticks else now
         sweeps, directs = [], []
         for job in self.jobs:
             if job.state not in IN_FLIGHT:
                 continue
             if self._predicted(job):
                 directs.append(job.attempt.next_look)
-                sweeps.append(now + max(self._timer(now - job.attempt.requested_at),
-                                        min(PREDICTED_LOOK_MAX, PREDICTED_LOOK_SHARE * self._expected(job))))
+                sweeps.append(last + max(self._timer(now - job.attempt.requested_at),
+                                         min(PREDICTED_LOOK_MAX, PREDICTED_LOOK_SHARE * self._expected(job))))
             elif job.attempt is None:  # waiting for someone else's run: no hurry
-                sweeps.append(now + self.options.poll_max)
+                sweeps.append(last + self.options.poll_max)
             else:
-                sweeps.append(now + self._timer(now - job.attempt.requested_at))
-        sweep_at = _gathered(sweeps) if sweeps else now + self.options.poll_max
+                sweeps.append(last + self._timer(now - job.attempt.requested_at))
+        sweep_at = _gathered(sweeps) if sweeps else last + self.options.poll_max
         if len(self._ticks) == MAX_TICKS_PER_SECOND:
             sweep_at = max(sweep_at, self._ticks[0] + 1.0)
         return sweep_at, min([sweep_at, *directs])
@@ -174,12 +182,16 @@ class TestRunner:
         if job.attempt is not None and job.attempt.requested_at >= now:
             return False
         if self._predicted(job):
-            return now >= job.attempt.next_look or (sweep and self._is_running(job) is False)
+            # On a sweep too when the list shows the scenario stopped, or when the run was last looked at long ago
+            # (someone may have started the scenario again right after our run ended).
+            last_look = job.attempt.last_refresh or job.attempt.requested_at
+            return now >= job.attempt.next_look or (sweep and (
+                self._is_running(job) is False or now - last_look >= DIRECT_REFRESH_SECONDS))
         return sweep
 
     # -- one tick -----------------------------------------------------------------------------------------------
 
-    def _tick(self, deadline: Optional[float], sweep: bool):
+    def _tick(self, deadline: Optional[float], sweep: bool) -> bool:
         """A sweep reads each project's scenario list and looks at every job; between sweeps, a tick looks only at
         the runs due to end, directly."""
         try:
@@ -202,8 +214,9 @@ class TestRunner:
             if classify(error) is None:
                 raise
             self._on_poll_error(error)
-            return
+            return False
         self._poll_failing_since = None
+        return True
 
     def _on_poll_error(self, error):
         where = ", ".join(sorted({"project %s on %s" % (t.project_key, t.node) for t in self.targets}))
@@ -229,7 +242,7 @@ class TestRunner:
                                                                        j.state == JobState.PENDING)]
             if not active:
                 continue
-            if first and target.listed_running is not None:
+            if first and target.listed_running is not None and time.monotonic() - target.listed_at < LISTED_FRESH:
                 self._running_by_target[index] = dict(target.listed_running)
                 continue
             items = list_scenarios(target.client, target.project_key)
@@ -258,9 +271,11 @@ class TestRunner:
         elif job.state in (JobState.RUNNING, JobState.ABORTING):
             self._follow_run(job, now)
         if self._predicted(job) and now >= job.attempt.next_look:
-            # Looked at when it should have ended, and still running: again soon, then less and less often.
-            overdue = now - job.attempt.expected_end
-            job.attempt.next_look = now + min(self.options.poll_max, max(OVERDUE_MIN_SECONDS, 0.1 * overdue))
+            # Looked at when it should have ended, and still running: again soon, twice, then on the sweeps.
+            attempt = job.attempt
+            attempt.overdue_looks += 1
+            attempt.next_look = (now + OVERDUE_MIN_SECONDS * attempt.overdue_looks
+                                 if attempt.overdue_looks <= OVERDUE_LOOKS else 0.0)
 
     def _launch(self):
         for target in self.targets:
@@ -375,8 +390,10 @@ class TestRunner:
             attempt.last_refresh = now
             log.info("%s runs as run %s.", job.label, run.id)
             if job.state == JobState.ABORTING:
-                # The abort was asked before the run existed: make sure it reaches the run.
-                self._send_abort(job)
+                # The abort was asked before the run existed: make sure it reaches the run, unless the run has
+                # ended already (the scenario may run someone else's run by now).
+                if run.state.running:
+                    self._send_abort(job)
             else:
                 job.move(JobState.RUNNING)
             if not run.state.running:
