@@ -42,11 +42,11 @@ def pages(out: Path) -> List[Tuple[str, Path, int]]:
         ("run-report-failing", summaries[0], 260),
         ("verdict-fail", verdicts[0], 500),
         ("verdict-pass", verdicts[-1], 500),
-        ("macro-create-automate-deployment-scenario", macros / (demo.CREATE[0] + ".html"), 730),
+        ("macro-create-automate-deployment-scenario", macros / (demo.CREATE[0] + ".html"), 1250),
         ("macro-run-tests-now", macros / (demo.RUN_TESTS_NOW[0] + ".html"), 260),
         ("macro-promote-tested-bundle-dry-run", macros / (demo.PROMOTE_DRY_RUN[0] + ".html"), 360),
         ("macro-deployment-test-status", macros / (demo.STATUS[0] + ".html"), 300),
-        ("macro-pipeline-readiness", macros / (demo.READINESS[0] + ".html"), 520),
+        ("macro-pipeline-readiness", macros / (demo.READINESS[0] + ".html"), 560),
     ]
 
 
