@@ -161,7 +161,8 @@ class TestRunner:
                 sweeps.append(last + self._timer(now - job.attempt.requested_at))
         sweep_at = _gathered(sweeps) if sweeps else last + self.options.poll_max
         if len(self._ticks) == MAX_TICKS_PER_SECOND:
-            sweep_at = max(sweep_at, self._ticks[0] + 1.0)
+            # A little over a second: the list calls go out a few milliseconds after their ticks, not always alike.
+            sweep_at = max(sweep_at, self._ticks[0] + 1.05)
         return sweep_at, min([sweep_at, *directs])
 
     def _timer(self, age: float) -> float:
@@ -244,6 +245,8 @@ class TestRunner:
                 continue
             if first and target.listed_running is not None and time.monotonic() - target.listed_at < LISTED_FRESH:
                 self._running_by_target[index] = dict(target.listed_running)
+                # That read was this sweep's list call: the tick rate counts it from when it was made.
+                self._ticks[-1] = min(self._ticks[-1], target.listed_at)
                 continue
             items = list_scenarios(target.client, target.project_key)
             self._running_by_target[index] = {item.id: item.running for item in items}
