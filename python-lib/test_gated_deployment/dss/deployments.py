@@ -273,10 +273,7 @@ def set_bundle(deployer: DSSClient, deployment_id: str, bundle_id: str, where: s
             "deployed and the other change was kept. Check who changed it and why (the Project Deployer), then run "
             "the step again." % (deployment_id, where, "; ".join(changes), bundle_id))
     settings.bundle_id = bundle_id
-    if ignore_govern_warnings:
-        dss_call(what, where, settings.save, True)
-    else:
-        dss_call(what, where, settings.save)
+    dss_call(what, where, settings.save, ignore_govern_warnings)
 
 
 def settings_changes(before: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> List[str]:

@@ -207,8 +207,8 @@ def _govern_allows(deployer: DSSClient, info: DeploymentInfo, record: Promotion,
     errors = [m.describe() for m in messages if m.severity == "ERROR"]
     warnings = [m.describe() for m in messages if m.severity == "WARNING"]
     for text in warnings:
-        log.warning("%s warns about bundle %s on %s: %s", check[0].upper() + check[1:], record.bundle_id,
-                    info.subject, text)
+        log.warning("The Deployer's Govern check warns about bundle %s on %s: %s", record.bundle_id, info.subject,
+                    text)
     if errors or (warnings and not ignore_warnings):
         record.outcome = REFUSED
         record.message = ("Refused to deploy bundle %s to %s, which was left unchanged: %s %s: %s. Have bundle %s "

@@ -161,9 +161,7 @@ def _point_at(deployer, info: DeploymentInfo, bundle_id: str, where: str, ignore
     try:
         set_bundle(deployer, info.deployment_id, bundle_id, where, expected=info.settings or None,
                    ignore_govern_warnings=ignore_govern_warnings)
-    except SettingsChanged:
-        raise
-    except PluginError as error:
+    except PluginError as error:  # a SettingsChanged has no DSS answer behind it: raised as it is
         if classify(error.__cause__) is not Kind.UNKNOWN:
             raise
         if settings_bundle(deployer, info.deployment_id, where) != bundle_id:
