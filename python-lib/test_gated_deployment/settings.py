@@ -180,13 +180,13 @@ class NodeSettings:
 _PRESET_REFERENCE_KEYS = {"mode", "name", "inlinedConfig", "inlinedPluginConfig"}
 
 
-def read_node_preset(value: Any, field: Field) -> Optional[NodeSettings]:
-    """Reads a resolved `dss-node` preset value, or None when the preset is not set."""
+def read_node_preset(value: Any, field: Field, kind: str = "DSS node") -> Optional[NodeSettings]:
+    """Reads a resolved `dss-node` (or `govern-node`, same fields) preset value, or None when it is not set."""
     if value is None or value == {} or value == "":
         return None
     if not isinstance(value, dict):
         raise SettingsError(
-            "Setting %s must be a DSS node preset, got %r." % (field.describe(), type(value).__name__)
+            "Setting %s must be a %s preset, got %r." % (field.describe(), kind, type(value).__name__)
         )
     if "mode" in value and set(value) <= _PRESET_REFERENCE_KEYS:
         if value.get("mode") == "NONE":
@@ -200,26 +200,26 @@ def read_node_preset(value: Any, field: Field) -> Optional[NodeSettings]:
     api_key = value.get("api_key") or ""
     if not url:
         raise SettingsError(
-            "The DSS node preset in %s has no URL: edit the preset and set 'Node URL'." % field.describe()
+            "The %s preset in %s has no URL: edit the preset and set 'Node URL'." % (kind, field.describe())
         )
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise SettingsError(
-            "The DSS node preset in %s has the URL %r: expected http(s)://host[:port]." % (field.describe(), url)
+            "The %s preset in %s has the URL %r: expected http(s)://host[:port]." % (kind, field.describe(), url)
         )
     if parsed.username or parsed.password:
         raise SettingsError(
-            "The DSS node preset in %s has credentials in its URL: remove them from 'Node URL' and put the API key "
-            "in 'API key'." % field.describe()
+            "The %s preset in %s has credentials in its URL: remove them from 'Node URL' and put the API key "
+            "in 'API key'." % (kind, field.describe())
         )
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
         raise SettingsError(
-            "The DSS node preset in %s has the URL %r: give only the node's base URL, for example "
-            "https://automation.example.com:11200." % (field.describe(), url)
+            "The %s preset in %s has the URL %r: give only the node's base URL, for example "
+            "https://automation.example.com:11200." % (kind, field.describe(), url)
         )
     if not isinstance(api_key, str) or not api_key.strip():
         raise SettingsError(
-            "The DSS node preset in %s has no API key: edit the preset and set 'API key'." % field.describe()
+            "The %s preset in %s has no API key: edit the preset and set 'API key'." % (kind, field.describe())
         )
     verify = value.get("verify_tls")
     # Only an explicit "off" turns verification off: a missing or null value keeps it on.

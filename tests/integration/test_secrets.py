@@ -107,3 +107,50 @@ def test_canary_key_never_leaks_from_macros(sim, name, macro, config, node_name,
     LEDGER.record("canary: " + name, leaks == 0 and out.ok == page_expected, leaks=leaks)
     assert out.ok == page_expected, out.error + out.log
     assert leaks == 0, texts
+
+
+GOVERN_CASES = [
+    ("sign-off: Govern key refused (401)", "assert-govern-signoff", {"bundle_id": "v1"}, False),
+    ("sign-off: pending", "assert-govern-signoff", {"bundle_id": "v1"}, True),
+    ("sign-off: bad Govern preset URL", "assert-govern-signoff", {"bundle_id": "v1", "govern": preset_ref("badurl")},
+     True),
+    ("deploy: sign-off pending", "deploy-bundle",
+     {"deployment_id": "SHOP-on-prod", "bundle_id": "v1", "force_update": True, "require_signoff": True}, True),
+    ("assert: feedback refused (403), record attached", "assert-test-status",
+     {"deployment_id": "SHOP-on-qa", "post_feedback": True, "feedback_group": "reviewers",
+      "attach_field": "qa_reports"}, True),
+    ("assert: gate fails, feedback posted with the record", "assert-test-status",
+     {"deployment_id": "SHOP-on-qa", "post_feedback": True, "feedback_group": "qa-evidence",
+      "attach_field": "qa_reports"}, True),
+]
+
+
+@pytest.mark.parametrize("name, step, config, registered", GOVERN_CASES, ids=[c[0] for c in GOVERN_CASES])
+def test_canary_key_never_leaks_through_govern(sim, name, step, config, registered):
+    estate, presets = canary_estate(sim, "design", False)
+    gov = sim.add_govern_node("govern")
+    if registered:
+        gov.add_api_key(CANARY, user="canary")
+    gov.govern.add_feedback_group("qa-evidence", keys=[CANARY])
+    gov.govern.add_feedback_group("reviewers", users=["alice"])
+    gov.govern.govern_project("design", PROJECT, file_field="qa_reports")
+    gov.govern.add_bundle("design", PROJECT, "v1")
+    presets["canary-govern"] = {"url": gov.url, "api_key": CANARY}
+    config = dict({"govern": preset_ref("canary-govern")}, **config)
+    out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets)
+    texts = [out.log, repr(out.variables)]
+    signoff = gov.govern.bundle(PROJECT, "v1", node_id="design").signoff("review")
+    texts += [repr(signoff.feedback)] + [data.decode("utf-8", "replace")
+                                         for _, data in gov.govern.uploaded_files.values()]
+    leaks = sum(text.count(CANARY) for text in texts)
+    LEDGER.record("canary: " + name, leaks == 0 and not out.ok, leaks=leaks)
+    assert not out.ok, out.log
+    assert leaks == 0, out.log
+    if config.get("feedback_group") == "qa-evidence":
+        # The path that writes to Govern was taken: the texts checked above include what it wrote.
+        assert [f["status"] for f in signoff.feedback] == ["MAJOR_ISSUE"]
+        assert len(gov.govern.uploaded_files) == 2
+    if config.get("feedback_group") == "qa-evidence":
+        # The path that writes to Govern was taken: the texts checked above include what it wrote.
+        assert [f["status"] for f in signoff.feedback] == ["MAJOR_ISSUE"]
+        assert len(gov.govern.uploaded_files) == 2

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_gated_deployment.components.assert_govern_signoff import SignoffSettings
 from test_gated_deployment.components.assert_test_status import AssertSettings
 from test_gated_deployment.components.context import ComponentContext
 from test_gated_deployment.components.create_automate_deployment_scenario import AutomateSettings
@@ -20,12 +21,15 @@ from test_gated_deployment.redaction import Redactor
 from test_gated_deployment.settings import ConfigReader
 
 ROOT = Path(__file__).resolve().parents[2]
+GOVERN = {"url": "https://govern.example.com", "api_key": "k"}
 DEPLOYMENTS = {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod"}
 # Component folder -> (how its settings are read, the smallest valid config).
 READERS = {
     "python-steps/run-test-scenarios": (lambda c: RunTestsSettings.read(c.reader, c), {}),
     "python-steps/assert-test-status": (lambda c: AssertSettings.read(c.reader, c.redactor),
                                         {"deployment_id": "SHOP-on-qa"}),
+    "python-steps/assert-govern-signoff": (lambda c: SignoffSettings.read(c.reader, c.redactor),
+                                           {"govern": GOVERN, "bundle_id": "v1", "deployment_id": "SHOP-on-qa"}),
     "python-steps/deploy-bundle": (lambda c: DeploySettings.read(c.reader, c.redactor),
                                    {"deployment_id": "SHOP-on-prod", "bundle_id": "v1"}),
     "python-runnables/run-tests-now": (lambda c: RunTestsSettings.read(c.reader, c), {}),
@@ -84,7 +88,10 @@ def bad_values(component, param):
 def visible_config(params, param):
     """Values of the other params that make `param` visible (from its simple visibilityCondition)."""
     config = {}
-    for name, op, value in re.findall(r"model\.(\w+)\s*(==|!=|>)\s*'?([\w]+)'?", param.get("visibilityCondition", "")):
+    condition = param.get("visibilityCondition", "")
+    for name in re.findall(r"model\.(\w+)(?!\w|\s*(?:==|!=|>))", condition):
+        config[name] = True   # a ticked box
+    for name, op, value in re.findall(r"model\.(\w+)\s*(==|!=|>)\s*'?([\w]+)'?", condition):
         if op == "==":
             config[name] = value
         elif op == ">":
@@ -94,6 +101,8 @@ def visible_config(params, param):
             config[name] = next(c for c in choices if c != value)
     if config.get("target") == "deployment":
         config["deployment_id"] = "SHOP-on-qa"
+    if config.get("post_feedback") or config.get("require_signoff"):
+        config.update(govern=GOVERN, feedback_group="qa-evidence")
     return config
 
 

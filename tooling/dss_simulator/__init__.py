@@ -2,6 +2,7 @@
 
 from .engine import InstalledPlugin, StepEngine, plugin_step_type
 from .errors import DSSError
+from .govern import Artifact, BundleItems, Govern, SignOff
 from .node import Node
 from .project import BundleSnapshot, SimProject
 from .runs import Run, StepRun, TriggerFire
@@ -10,12 +11,16 @@ from .specs import ScenarioSpec
 from .step_context import StepContext
 
 __all__ = [
+    "Artifact",
+    "BundleItems",
     "BundleSnapshot",
     "DSSError",
+    "Govern",
     "InstalledPlugin",
     "Node",
     "Run",
     "ScenarioSpec",
+    "SignOff",
     "SimProject",
     "Simulator",
     "StepContext",

@@ -1,4 +1,5 @@
-"""A simulated DSS node (Design or Automation): its state and its control API. `server.py` serves it over HTTP."""
+"""A simulated DSS node (Design, Automation or Govern): its state and its control API. `server.py` serves it over
+HTTP."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ from .step_context import StepContext
 
 DESIGN = "DESIGN"
 AUTOMATION = "AUTOMATION"
+GOVERN = "GOVERN"  # a Dataiku Govern node: `node.govern` is its model (govern.py), served by api_govern.py
 DEFAULT_VERSION = "14.2.0"
 
 
 class Node:
     """One DSS node = one Werkzeug server on 127.0.0.1. Thread-safe: one re-entrant lock guards its state.
 
-    Lock order, to stay deadlock-free: design node lock -> deployer lock -> automation node lock.
+    Lock order, to stay deadlock-free: design node lock -> deployer lock -> automation node lock, and design node
+    lock -> Govern node lock (a bundle export syncs into a Govern node that watches the design node).
     """
 
     def __init__(self, node_id: str, kind: str, dss_version: str = DEFAULT_VERSION) -> None:
@@ -47,6 +50,8 @@ class Node:
         self.junit_utc_offset: Optional[float] = None
         self.admin_key = self.auth.new_key("admin")
         self.deployer: Any = None  # set on a design node by the Simulator
+        self.govern: Any = None  # the Govern model of a GOVERN node, set by the Simulator
+        self._bundle_listeners: List[Callable[[BundleSnapshot], None]] = []
         self._sync_hooks: List[Callable[[], None]] = []
         self._down_until = 0.0
         self._runner_threads: List[threading.Thread] = []
@@ -224,7 +229,14 @@ class Node:
                 raise errors.bad_request("Bundle %s already exists in project %s" % (bundle_id, project_key))
             bundle = project.snapshot(bundle_id, clock.now(), release_notes)
             project.exported_bundles[bundle_id] = bundle
+            for listener in list(self._bundle_listeners):
+                listener(bundle)  # a Govern node that watches this one (lock order: this node -> Govern node)
             return bundle
+
+    def add_bundle_listener(self, listener: Callable[[BundleSnapshot], None]) -> None:
+        """Call `listener(bundle)` after every bundle export on this node (what `Govern.watch` uses)."""
+        with self.lock:
+            self._bundle_listeners.append(listener)
 
     def install_bundle(self, project_key: str, bundle: BundleSnapshot) -> SimProject:
         """Import and activate a bundle (what a deployment update does on an Automation node)."""

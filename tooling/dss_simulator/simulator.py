@@ -1,11 +1,13 @@
-"""The Simulator: a set of nodes (Design with its Project Deployer, Automation nodes) that it starts and stops."""
+"""The Simulator: a set of nodes (Design with its Project Deployer, Automation nodes, Govern nodes) that it starts and
+stops."""
 
 from __future__ import annotations
 
 from typing import Any, List
 
 from .deployer import Deployer
-from .node import AUTOMATION, DEFAULT_VERSION, DESIGN, Node
+from .govern import Govern
+from .node import AUTOMATION, DEFAULT_VERSION, DESIGN, GOVERN, Node
 from .server import serve
 
 
@@ -23,6 +25,13 @@ class Simulator:
 
     def add_automation_node(self, node_id: str = "automation", dss_version: str = DEFAULT_VERSION) -> Node:
         return self._add(node_id, AUTOMATION, dss_version)
+
+    def add_govern_node(self, node_id: str = "govern", dss_version: str = DEFAULT_VERSION) -> Node:
+        """A Dataiku Govern node, answering the GovernClient; `node.govern` is its model (`Govern.watch(design)`
+        syncs a design node's bundles into it)."""
+        node = self._add(node_id, GOVERN, dss_version)
+        node.govern = Govern(node.lock)
+        return node
 
     def _add(self, node_id: str, kind: str, dss_version: str) -> Node:
         if any(n.node_id == node_id for n in self.nodes):

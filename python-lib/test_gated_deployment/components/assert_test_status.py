@@ -1,23 +1,31 @@
 """The "Assert test status clean" step: a gate that passes only on evidence."""
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..dss.deployments import read_deployment, running_bundle
+from ..dss.govern import Attachment, BundleRef, connect_govern
 from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
+from ..gate.signoff import FeedbackSpec, SignoffSpec
 from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
+    F_POST_FEEDBACK,
     F_VERDICT_FOLDER,
     MAX_SECONDS,
     DeploymentRef,
+    bundle_node_id,
     connect_deployer,
     read_deployment_ref,
+    read_feedback_spec,
     read_gate_policy,
+    read_govern_preset,
     read_node_presets,
+    read_signoff_spec,
 )
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,9 @@ class AssertSettings:
     recheck: Recheck
     variable_prefix: str
     report_folder: Optional[str]
+    feedback: Optional[FeedbackSpec] = None   # post the verdict to the bundle's Govern sign-off
+    govern: Optional[NodeSettings] = None
+    signoff: SignoffSpec = SignoffSpec()
 
     @classmethod
     def read(cls, reader: ConfigReader, redactor=None) -> "AssertSettings":
@@ -70,6 +81,10 @@ class AssertSettings:
                       if source == SOURCE_DEPLOYMENT else None)
         bundle_mode = reader.choice(F_BUNDLE_MODE, [BUNDLE_DEPLOYED, BUNDLE_EXPLICIT, BUNDLE_FROM_DEPLOYMENT],
                                     BUNDLE_DEPLOYED)
+        feedback = read_feedback_spec(reader)
+        if feedback is not None and source == SOURCE_PROJECT and bundle_mode != BUNDLE_EXPLICIT:
+            raise SettingsError("Setting %s needs a bundle: with a project as the source, set %s to a bundle id."
+                                % (F_POST_FEEDBACK.describe(), F_BUNDLE_MODE.describe()))
         return cls(
             source=source,
             deployment=deployment,
@@ -83,6 +98,10 @@ class AssertSettings:
             recheck=read_recheck(reader),
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "gate"),
             report_folder=reader.identifier(F_VERDICT_FOLDER, required=False),
+            feedback=feedback,
+            govern=(read_govern_preset(reader, redactor, "when '%s' is ticked" % F_POST_FEEDBACK.label)
+                    if feedback else None),
+            signoff=read_signoff_spec(reader),
         )
 
 
@@ -92,16 +111,43 @@ def assert_test_status(context) -> Verdict:
     if settings.report_folder:
         context.check_folder(F_VERDICT_FOLDER, settings.report_folder)
     if settings.source == SOURCE_DEPLOYMENT:
-        verdict = _deployment_verdict(context, settings)
+        verdict, project_key = _deployment_verdict(context, settings)
     else:
-        verdict = _project_verdict(context, settings)
+        verdict, project_key = _project_verdict(context, settings)
     log_verdict(verdict, settings.policy)
     # The verdict reaches the log and the folder first: a variable that cannot be set then loses nothing.
     if settings.report_folder:
         _save_verdict(context, settings.report_folder, verdict)
     context.set_variables(verdict.variables(settings.variable_prefix))
+    unposted = None
+    if settings.feedback is not None:
+        try:
+            _post_feedback(context, settings, verdict, project_key)
+        except PluginError as error:
+            unposted = error
+            log.error("The test verdict was not posted to Govern: %s", error)
     enforce(verdict, settings.policy)
+    if unposted is not None:
+        raise PluginError("The test gate's verdict is %s (in the scenario variables), but it was not posted to "
+                          "Govern, where the bundle's reviewers expect it: %s" % (verdict.status, unposted))
     return verdict
+
+
+def _post_feedback(context, settings: AssertSettings, verdict: Verdict, project_key: str):
+    """The verdict as feedback on the bundle's Govern sign-off, with its record attached when a field is named."""
+    # Imported here: the report code and Jinja2 cost a step that posts nothing about 30 ms of start-up.
+    from ..reports.govern_feedback import publish_verdict
+    from ..reports.verdicts import deciding_run, verdict_files
+    spec = settings.feedback
+    reports = [Attachment(name, context.redactor.mask(data.decode("utf-8")).encode("utf-8"))
+               for name, data in verdict_files(verdict, deciding_run(context.variables))] if spec.file_field else []
+    ref = BundleRef(bundle_node_id(context, settings.signoff), project_key, verdict.bundle_id)
+    gc = connect_govern(settings.govern, context.policy, context.stop)
+    published = publish_verdict(gc, ref, spec, verdict, "tgd-%s" % uuid.uuid4().hex[:12], reports,
+                                "Govern at %s" % settings.govern.url, context.redactor.mask)
+    prefix = settings.variable_prefix
+    context.set_variables({"%s_govern_feedback" % prefix: published.status,
+                           "%s_govern_bundle" % prefix: published.govern_bundle})
 
 
 def _save_verdict(context, folder_id: str, verdict: Verdict):
@@ -126,7 +172,7 @@ def enforce(verdict: Verdict, policy: GatePolicy):
                           "waive it.")
 
 
-def _deployment_verdict(context, settings: AssertSettings) -> Verdict:
+def _deployment_verdict(context, settings: AssertSettings) -> Tuple[Verdict, str]:
     deployer, where = connect_deployer(context, settings.deployment)
     info = read_deployment(deployer, settings.deployment.deployment_id, where)
     bundle_id = _bundle_to_check(settings, info, deployer, where)
@@ -135,7 +181,7 @@ def _deployment_verdict(context, settings: AssertSettings) -> Verdict:
         connected = {c.node.node_id: c for c in connect_deployment_nodes(info, list(settings.automation_nodes),
                                                                          context.node_client)}
     return check_deployment_gate(deployer, info, bundle_id, settings.policy, settings.recheck, connected, where,
-                                 context.stop)
+                                 context.stop), info.published_project_key
 
 
 def _bundle_to_check(settings: AssertSettings, info, deployer, where: str) -> str:
@@ -146,10 +192,10 @@ def _bundle_to_check(settings: AssertSettings, info, deployer, where: str) -> st
     return running_bundle(info)
 
 
-def _project_verdict(context, settings: AssertSettings) -> Verdict:
+def _project_verdict(context, settings: AssertSettings) -> Tuple[Verdict, str]:
     if settings.bundle_mode == BUNDLE_FROM_DEPLOYMENT:
         raise SettingsError("Setting %s cannot be 'the bundle another deployment runs' when checking a project: "
                             "pick a deployment as the source, or give the bundle id." % F_BUNDLE_MODE.describe())
     project_key = settings.project_key or context.project_key
     return check_project_gate(context.local_client(), project_key, settings.bundle_id, settings.policy,
-                              settings.recheck, stop=context.stop, url=context.variables.get("dssURL"))
+                              settings.recheck, stop=context.stop, url=context.variables.get("dssURL")), project_key

@@ -6,8 +6,17 @@ from typing import Optional, Tuple
 
 from ..dss.deployments import published_bundles, read_deployment, running_bundle
 from ..errors import PluginError
+from ..gate.signoff import SignoffSpec
 from ..gate.verdict import GatePolicy
-from ..release.promotion import UNCHANGED, GateSpec, Promotion, PromotionOptions, promote, raise_unless_ok
+from ..release.promotion import (
+    UNCHANGED,
+    GateSpec,
+    Promotion,
+    PromotionOptions,
+    SignoffCheck,
+    promote,
+    raise_unless_ok,
+)
 from ..release.update import UpdateOptions
 from ..release.windows import DeploymentWindows, WindowPolicy
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
@@ -19,8 +28,11 @@ from .fields import (
     connect_deployer,
     read_deployment_ref,
     read_gate_policy,
+    read_govern_preset,
     read_node_presets,
+    read_signoff_spec,
     read_update_options,
+    signoff_check,
 )
 
 log = logging.getLogger(__name__)
@@ -44,6 +56,7 @@ F_WINDOW_HOURS = Field("window_hours", "Allowed hours")
 F_WINDOW_ZONE = Field("window_timezone", "Time zone of the windows")
 F_FREEZES = Field("freeze_periods", "Freeze periods")
 F_WINDOW_WAIT = Field("window_wait_s", "Wait for the next window up to (s)")
+F_REQUIRE_SIGNOFF = Field("require_signoff", "Require Govern sign-off")
 
 
 def read_window_policy(reader: ConfigReader) -> Optional[WindowPolicy]:
@@ -70,12 +83,15 @@ class DeploySettings:
     variable_prefix: str
     report_folder: Optional[str] = None
     windows: Optional[WindowPolicy] = None
+    govern: Optional[NodeSettings] = None    # set when the Govern sign-off is required
+    signoff: Optional[SignoffSpec] = None
 
     @classmethod
     def read(cls, reader: ConfigReader, redactor=None) -> "DeploySettings":
         source = reader.choice(F_BUNDLE_SOURCE, [SOURCE_EXPLICIT, SOURCE_DEPLOYMENT, SOURCE_LATEST], SOURCE_EXPLICIT)
         gate = reader.identifier(F_GATE_DEPLOYMENT_TEXT, required=False) or reader.identifier(
             F_GATE_DEPLOYMENT, required=False)
+        signoff = reader.boolean(F_REQUIRE_SIGNOFF, default=False)
         return cls(
             target=read_deployment_ref(reader, F_DEPLOYMENT, F_DEPLOYMENT_TEXT, redactor),
             bundle_source=source,
@@ -90,13 +106,16 @@ class DeploySettings:
             variable_prefix=read_variable_prefix(reader, F_VARIABLE_PREFIX, "deploy"),
             report_folder=reader.identifier(F_VERDICT_FOLDER, required=False),
             windows=read_window_policy(reader),
+            govern=(read_govern_preset(reader, redactor, "when '%s' is ticked" % F_REQUIRE_SIGNOFF.label)
+                    if signoff else None),
+            signoff=read_signoff_spec(reader) if signoff else None,
         )
 
-    def promotion_options(self) -> PromotionOptions:
+    def promotion_options(self, signoff: Optional[SignoffCheck] = None) -> PromotionOptions:
         gate = (GateSpec(self.gate_deployment_id, self.gate_policy, self.gate_nodes)
                 if self.gate_deployment_id else None)
         return PromotionOptions(gate=gate, update=self.update, force=self.force, rollback=self.rollback,
-                                windows=self.windows)
+                                windows=self.windows, signoff=signoff)
 
 
 def resolve_bundle(settings: DeploySettings, deployer, info, where: str) -> str:
@@ -128,7 +147,9 @@ def deploy_bundle(context):
     bundle_id = resolve_bundle(settings, deployer, info, where)
     record = Promotion.start(info, bundle_id)
     try:
-        promote(deployer, info, record, settings.promotion_options(), where, context.node_client, context.stop)
+        signoff = signoff_check(context, settings.govern, settings.signoff) if settings.signoff else None
+        promote(deployer, info, record, settings.promotion_options(signoff), where, context.node_client,
+                context.stop)
     finally:
         # Even when a DSS error interrupts the promotion: the record and later steps see how far it got.
         if settings.report_folder and record.verdict is not None:
@@ -146,7 +167,8 @@ def _save_record(context, folder_id: str, record: Promotion):
     from ..reports.verdicts import deciding_run, save_verdict
     promotion = {"deployment": record.deployment_id, "bundle": record.bundle_id,
                  "previous_bundle": record.previous_bundle, "outcome": record.outcome or "interrupted",
-                 "health": record.health, "rolled_back": record.rolled_back, "message": record.message}
+                 "health": record.health, "rolled_back": record.rolled_back, "message": record.message,
+                 "govern_signoff": record.signoff.message() if record.signoff is not None else None}
     try:
         paths = save_verdict(context.open_folder(folder_id), record.verdict, deciding_run(context.variables), promotion)
     except Exception as error:  # noqa: BLE001 - whatever the folder does, the promotion's outcome stands

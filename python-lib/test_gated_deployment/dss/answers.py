@@ -66,6 +66,14 @@ class GarbledAnswer(requests.RequestException):
 
 _NEVER_CONNECTED = (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)
 IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+# Calls sent as POST that only read [V]: Govern's artifact search (GovernArtifactSearchRequest.fetch_next_batch).
+READING_POSTS = ("/artifacts/search",)
+
+
+def repeatable(method: Optional[str], path: Optional[str]) -> bool:
+    """Whether sending a call again cannot do anything twice."""
+    method = (method or "").upper()
+    return method in IDEMPOTENT_METHODS or (method == "POST" and (path or "").split("?")[0].endswith(READING_POSTS))
 
 
 def _caused_by(error: BaseException, kinds) -> bool:
@@ -91,7 +99,7 @@ def classify(error: BaseException) -> Optional[Kind]:
     if isinstance(error, DSSCallError):
         if error.status == 429:
             return Kind.NOT_DONE
-        if error.status < 500 or (error.from_dss and error.method in IDEMPOTENT_METHODS):
+        if error.status < 500 or (error.from_dss and repeatable(error.method, error.path)):
             return Kind.REFUSED
         return Kind.UNKNOWN
     if isinstance(error, requests.exceptions.SSLError) and _caused_by(error, (ssl.SSLCertVerificationError,)):
@@ -128,8 +136,10 @@ def describe_call_error(error: BaseException, what: str, node_label: str) -> Opt
 
 def describe_unanswered(error: BaseException, what: str, node_label: str) -> str:
     """A user-facing sentence for a call that still failed after the retry budget."""
-    method = getattr(error, "method", None) or getattr(getattr(error, "request", None), "method", None)
-    if classify(error) is Kind.UNKNOWN and method and method.upper() not in IDEMPOTENT_METHODS:
+    request = getattr(error, "request", None)
+    method = getattr(error, "method", None) or getattr(request, "method", None)
+    path = getattr(error, "path", None) or getattr(request, "url", None)
+    if classify(error) is Kind.UNKNOWN and method and not repeatable(method, path):
         return ("%s: %s gave no clear answer (%s), so it may have been done. Check in DSS whether it was before "
                 "running it again." % (what, node_label, error))
     if isinstance(error, (GarbledAnswer, json.JSONDecodeError)):

@@ -65,8 +65,7 @@ def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
         if match is None:
             for index, (preset, client) in enumerate(connected):
                 if index not in ids_by_preset:
-                    ids_by_preset[index] = dss_call("Identifying the node at %s" % preset.url, preset.url,
-                                                         client.get_instance_info).node_id
+                    ids_by_preset[index] = node_id_of(client, preset.url)
                 if ids_by_preset[index] == node.node_id:
                     match = (preset, client)
                     break
@@ -76,3 +75,8 @@ def connect_deployment_nodes(info: DeploymentInfo, presets: List[NodeSettings],
                 "tests through the Deployer instead." % (label, node.url or "URL unknown"))
         result.append(ConnectedNode(node, match[1], label, match[0].url, node.node_id or info.infra_id))
     return result
+
+
+def node_id_of(client: DSSClient, where: str) -> str:
+    """The node id a DSS node gives itself (install.ini's `nodeid`), as Govern and the Deployer know it."""
+    return str(dss_call("Identifying the node at %s" % where, where, client.get_instance_info).node_id or "")

@@ -23,7 +23,7 @@ import requests
 import tenacity
 
 from ..settings import NodeSettings
-from .answers import IDEMPOTENT_METHODS, DSSCallError, GarbledAnswer, Kind, classify
+from .answers import DSSCallError, GarbledAnswer, Kind, classify, repeatable
 from .interrupts import StopSignal
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,12 @@ class PolicySession(requests.Session):
 
     def request(self, method, url, **kwargs):
         method = method.upper()
-        repeatable = method in IDEMPOTENT_METHODS
         path = url.split("/dip/publicapi", 1)[-1]
+        may_repeat = repeatable(method, path)
 
         def retryable(error: BaseException) -> bool:
             kind = classify(error)
-            return kind is Kind.NOT_DONE or (kind is Kind.UNKNOWN and repeatable)
+            return kind is Kind.NOT_DONE or (kind is Kind.UNKNOWN and may_repeat)
 
         def before_sleep(state: tenacity.RetryCallState):
             log.warning("%s %s failed (%s); trying again in %.1fs.", method, path, state.outcome.exception(),
@@ -80,7 +80,7 @@ class PolicySession(requests.Session):
         retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(retryable), wait=self._wait,
                                      stop=self._out_of_budget, sleep=self._sleep, before_sleep=before_sleep,
                                      reraise=True)
-        return retrying(self._send, method, url, path, repeatable, kwargs)
+        return retrying(self._send, method, url, path, may_repeat, kwargs)
 
     def _send(self, method, url, path, repeatable, kwargs):
         kwargs = dict(kwargs)
@@ -213,7 +213,11 @@ def for_cleanup(client: DSSClient) -> DSSClient:
 
 def connect_node(node: NodeSettings, policy: TransportPolicy, stop: Optional[StopSignal] = None) -> DSSClient:
     """A client for a node reached through a `dss-node` preset."""
-    client = dataikuapi.DSSClient(node.url, api_key=node.api_key)
+    return connect_with_policy(dataikuapi.DSSClient(node.url, api_key=node.api_key), node, policy, stop)
+
+
+def connect_with_policy(client, node: NodeSettings, policy: TransportPolicy, stop: Optional[StopSignal] = None):
+    """`client` (a DSS or Govern client built for `node`) on the transport policy, with the preset's TLS settings."""
     adopt_policy(client, policy, stop)
     if not node.verify_tls:
         log.warning("TLS certificate verification is OFF for %s: any certificate is accepted.", node.url)

@@ -7,7 +7,7 @@ The assert step, the deploy step's gate and the macros all come through `check_d
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, TypeVar
 
 from ..dss.deployments import DeploymentInfo
 from ..dss.interrupts import StopSignal
@@ -18,6 +18,8 @@ from .verdict import INCONCLUSIVE, GateEvidence, GatePolicy, Verdict, evaluate
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Recheck:
@@ -27,18 +29,27 @@ class Recheck:
     interval: float = 30.0
 
 
-def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, recheck: Recheck,
-                  stop: Optional[StopSignal]) -> Verdict:
+def recheck_until(decide: Callable[[], T], undecided: Callable[[T], bool], describe: Callable[[T], str],
+                  recheck: Recheck, stop: Optional[StopSignal]) -> T:
+    """`decide()`, asked again every `recheck.interval` seconds while its answer is `undecided`, until
+    `recheck.until` seconds have passed; an abort ends the wait at once."""
     stop = stop or StopSignal()
     start = time.monotonic()
     while True:
-        verdict = evaluate(gather(), policy)
+        answer = decide()
         waited = time.monotonic() - start
-        if verdict.status != INCONCLUSIVE or waited + recheck.interval > recheck.until:
-            return verdict
-        log.info("Gate inconclusive for bundle %s of %s (%s); checking again in %.0fs (until %.0fs).",
-                 verdict.bundle_id, verdict.subject, " ".join(verdict.reasons), recheck.interval, recheck.until)
+        if not undecided(answer) or waited + recheck.interval > recheck.until:
+            return answer
+        log.info("%s; checking again in %.0fs (until %.0fs).", describe(answer), recheck.interval, recheck.until)
         stop.sleep(recheck.interval)
+
+
+def _with_recheck(gather: Callable[[], GateEvidence], policy: GatePolicy, recheck: Recheck,
+                  stop: Optional[StopSignal]) -> Verdict:
+    return recheck_until(lambda: evaluate(gather(), policy), lambda v: v.status == INCONCLUSIVE,
+                         lambda v: "Gate inconclusive for bundle %s of %s (%s)" % (v.bundle_id, v.subject,
+                                                                                 " ".join(v.reasons)),
+                         recheck, stop)
 
 
 def check_deployment_gate(deployer: DSSClient, info: DeploymentInfo, bundle_id: str, policy: GatePolicy,

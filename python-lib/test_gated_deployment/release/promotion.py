@@ -17,12 +17,16 @@ from ..dss.nodes import connect_deployment_nodes
 from ..dss.transport import DATE_RESOLUTION_MS, DSSClient, server_now_ms
 from ..errors import PluginError
 from ..gate.check import check_deployment_gate, log_verdict
+from ..gate.signoff import SignoffVerdict, log_signoff, refusal
 from ..gate.verdict import GatePolicy, Verdict
 from ..settings import NodeSettings
 from .update import UpdateOptions, is_in_place, update_to
 from .windows import LOOKAHEAD_DAYS, WindowPolicy
 
 log = logging.getLogger(__name__)
+
+# Given a bundle id and its project key: the verdict of the bundle's Govern sign-off.
+SignoffCheck = Callable[[str, str], SignoffVerdict]
 
 REFUSED = "refused"
 UNCHANGED = "unchanged"
@@ -48,6 +52,7 @@ class PromotionOptions:
     force: bool = False
     rollback: bool = True
     windows: Optional[WindowPolicy] = None
+    signoff: Optional[SignoffCheck] = None   # require the bundle's Govern sign-off
 
 
 @dataclass
@@ -59,6 +64,7 @@ class Promotion:
     bundle_id: str
     previous_bundle: str
     verdict: Optional[Verdict] = None
+    signoff: Optional[SignoffVerdict] = None
     outcome: str = ""
     health: str = ""
     rolled_back: bool = False
@@ -80,7 +86,9 @@ class Promotion:
         verdict = self.verdict.status if self.verdict is not None and self.outcome != REFUSED else ""
         values = {"previous_bundle": self.previous_bundle, "bundle": self.bundle_id, "deployment": self.deployment_id,
                   "gate_verdict": verdict, "health": self.health, "rolled_back": self.rolled_back,
-                  "outcome": self.outcome, "next_window": self.next_window}
+                  "outcome": self.outcome, "next_window": self.next_window,
+                  "signoff": self.signoff.status if self.signoff is not None else "",
+                  "signoff_by": self.signoff.signoff.answered_by if self.signoff and self.signoff.signoff else ""}
         return {"%s_%s" % (prefix, k): v for k, v in values.items()}
 
 
@@ -132,10 +140,18 @@ def promote(deployer: DSSClient, info: DeploymentInfo, record: Promotion, option
             record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
                 bundle_id, info.subject, record.verdict.message())
             return record
-        # The gate may have waited for results: the window may have closed meanwhile.
-        if options.windows is not None and not _within_window(deployer, options.windows, record, stop,
-                                                              may_wait=False):
+    if options.signoff is not None:
+        record.signoff = options.signoff(bundle_id, info.published_project_key)
+        log_signoff(record.signoff)
+        if not record.signoff.passed:
+            record.outcome = REFUSED
+            record.message = "Refused to deploy bundle %s to %s, which was left unchanged: %s" % (
+                bundle_id, info.subject, refusal(record.signoff))
             return record
+    # The gates may have waited: the window may have closed meanwhile.
+    if (options.gate is not None or options.signoff is not None) and options.windows is not None \
+            and not _within_window(deployer, options.windows, record, stop, may_wait=False):
+        return record
     in_place = None if options.force else is_in_place(deployer, info, bundle_id, where)
     if in_place:
         record.health, record.outcome = in_place, UNCHANGED

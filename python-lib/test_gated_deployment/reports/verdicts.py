@@ -6,7 +6,7 @@ scenario's outcome and time, with links to the node), why (reasons, notes), and 
 
 import json
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..gate.verdict import Verdict
 from ..testing.discovery import find_caller
@@ -62,12 +62,21 @@ def verdict_record(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None
     }
 
 
+def verdict_files(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
+                  promotion: Optional[Dict[str, Any]] = None) -> List[Tuple[str, bytes]]:
+    """The verdict's page and `verdict.json`, named alike: the record, as files."""
+    record = verdict_record(verdict, decided_by, promotion)
+    base = "%s-%s-%s" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()), slug(verdict.subject),
+                         slug(verdict.bundle_id or "bundle"))
+    return [(base + ".html", render("verdict.html", record=record).encode("utf-8")),
+            (base + ".json", json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))]
+
+
 def save_verdict(folder, verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
                  promotion: Optional[Dict[str, Any]] = None) -> List[str]:
     """Writes the page and `verdict.json` side by side into a managed folder; returns their paths."""
-    record = verdict_record(verdict, decided_by, promotion)
-    base = "gate-reports/%s-%s-%s" % (time.strftime("%Y%m%d-%H%M%S", time.gmtime()), slug(verdict.subject),
-                                      slug(verdict.bundle_id or "bundle"))
-    folder.upload_data(base + ".html", render("verdict.html", record=record).encode("utf-8"))
-    folder.upload_data(base + ".json", json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))
-    return [base + ".html", base + ".json"]
+    paths = []
+    for name, data in verdict_files(verdict, decided_by, promotion):
+        folder.upload_data("gate-reports/" + name, data)
+        paths.append("gate-reports/" + name)
+    return paths
