@@ -3,7 +3,9 @@
 It starts the DSS simulator (a Design node with its Project Deployer, a QA and a Production Automation node),
 writes the step-based "Automate Deployment" scenario with the plugin's macro, and runs it twice through the real
 dataikuapi client: bundle v1 has a failing test, so QA gets it, the gate stops it and Production keeps its bundle;
-then the test is fixed and the same scenario promotes the new bundle to Production.
+then the test is fixed and the same scenario promotes the new bundle to Production. A simulated Dataiku Govern node
+keeps a human in the loop: QA's verdict is posted as feedback on the bundle's sign-off, the Production deploy waits
+while the sign-off is pending, and a reviewer approves it in Govern.
 
 Usage: python tooling/demo.py [--out DIR]   (default DIR: demo-output/)
 DIR is emptied first only if it is empty or an earlier demo wrote it (it holds the demo's marker file).
@@ -14,6 +16,7 @@ import re
 import shutil
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,9 @@ PROD_DEPLOYMENT = "SHOP-on-prod"
 # The id asked of the macro; DSS may pick another when it creates the scenario (see pipeline_id()).
 PIPELINE_ID = "AUTOMATE_DEPLOYMENT"
 REPORT_FOLDER = "test_reports"
+# The Govern key the pipeline posts QA's verdict with: a reviewer of the sign-off for this feedback group.
+GOVERN_KEY = "demo-govern-qa-bot-key"
+FEEDBACK_GROUP = "qa-evidence"
 # Left in the output folder, so that the next demo knows the folder is its own to empty.
 MARKER = ".test-gated-deployment-demo"
 TESTS = {
@@ -53,6 +59,7 @@ class DemoWorld:
     qa: object
     prod: object
     folders: Path
+    govern: object
 
 
 def set_tests(design, failing: str = ""):
@@ -81,12 +88,18 @@ def build_world(sim: Simulator, folders: Path) -> DemoWorld:
                                    bundle_id="v0")
     for dep in (QA_DEPLOYMENT, PROD_DEPLOYMENT):
         design.deployer.set_update_behaviour(dep, duration=0.3)
+    govern = sim.add_govern_node("govern")
+    govern.add_api_key(GOVERN_KEY, user="qa-bot")
+    govern.govern.add_feedback_group(FEEDBACK_GROUP, keys=[GOVERN_KEY])
+    govern.govern.govern_project(design.node_id, PROJECT)
+    govern.govern.watch(design)   # every bundle the pipeline creates is synced to Govern
     design.install_plugin(ROOT, PLUGIN_ID)
-    design.plugin_presets = {"qa-automation": {"url": qa.url, "api_key": qa.admin_key, "verify_tls": True}}
+    design.plugin_presets = {"qa-automation": {"url": qa.url, "api_key": qa.admin_key, "verify_tls": True},
+                             "govern": {"url": govern.url, "api_key": GOVERN_KEY, "verify_tls": True}}
     # The report folder's files are kept on disk: <folders>/SHOP/test_reports/.
     design.folders_root = folders
     design.project(PROJECT).add_folder(REPORT_FOLDER)
-    return DemoWorld(sim=sim, design=design, qa=qa, prod=prod, folders=folders)
+    return DemoWorld(sim=sim, design=design, qa=qa, prod=prod, folders=folders, govern=govern)
 
 
 def run_plugin_macro(world: DemoWorld, macro_id: str, config: Dict[str, object]):
@@ -107,7 +120,8 @@ READINESS = ("pipeline-readiness", {
 CREATE = ("create-automate-deployment-scenario", {
     "qa_deployment_id": QA_DEPLOYMENT, "prod_deployment_id": PROD_DEPLOYMENT, "scenario_id": PIPELINE_ID,
     "qa_node_presets": ["qa-automation"], "bundle_id_pattern": "release", "parallelism": 3,
-    "scenario_timeout_s": 60, "retries": 1, "report_folder": REPORT_FOLDER, "rollback": True})
+    "scenario_timeout_s": 60, "retries": 1, "report_folder": REPORT_FOLDER, "rollback": True,
+    "govern_preset": "govern", "feedback_group": FEEDBACK_GROUP, "signoff_wait_s": 30})
 
 
 def create_pipeline(world: DemoWorld):
@@ -142,7 +156,8 @@ def pipeline_id(client) -> str:
 
 # Log lines worth showing under a step as the demo goes: the test summary, the gate verdict, the deployment.
 _HIGHLIGHTS = re.compile(
-    r"\d+ test scenario\(s\), |Test gate: |  reason: |Deployed bundle |already runs bundle |Flaky ")
+    r"\d+ test scenario\(s\), |Test gate: |  reason: |Deployed bundle |already runs bundle |Flaky |Govern sign-off "
+    r"|Posted feedback ")
 
 
 _PREFIXES = re.compile(r"^(\[[^\]]*\] \[[^\]]*\] )?(\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ )?")
@@ -202,12 +217,50 @@ def run_pipeline(world: DemoWorld, say: Callable[[str], None], timeout: float = 
     return PipelineRun(outcome=run.outcome, steps=steps, log_by_step=logs)
 
 
+class Reviewer(threading.Thread):
+    """A person in Govern: once QA's verdict is on a bundle's sign-off as APPROVED feedback, and the Production deploy
+    has looked at the sign-off at least once (and found it pending), approves it."""
+
+    def __init__(self, world: DemoWorld, say: Callable[[str], None]):
+        super().__init__(daemon=True)
+        self.world, self.say = world, say
+        self.done = threading.Event()
+        self.approved: List[str] = []
+
+    def run(self):
+        govern = self.world.govern
+        while not self.done.wait(0.1):
+            for item in govern.govern.visible_artifacts():
+                if item.blueprint_id != "bp.system.govern_bundle" or "review" not in item.signoffs:
+                    continue
+                signoff = item.signoff("review")
+                feedback = [f["status"] for f in signoff.feedback]
+                looked = govern.request_count(path_contains="/artifact/%s/workflow/step/review/signoff" % item.id,
+                                              method="GET")
+                if signoff.approval is None and "APPROVED" in feedback and looked:
+                    self.say("  Govern: bundle %s's sign-off holds QA's feedback %s and the Production deploy waits "
+                             "on it; a reviewer approves it" % (item.name, ", ".join(feedback)))
+                    signoff.approve(user="release-manager", comment="QA evidence reviewed")
+                    self.approved.append(item.name)
+
+
 def deployment_states(world: DemoWorld) -> Dict[str, Dict[str, str]]:
     states = {}
     for dep_id in (QA_DEPLOYMENT, PROD_DEPLOYMENT):
         dep = world.design.deployer.deployment(dep_id)
         states[dep_id] = {"bundle": dep.bundle_id, "health": dep.health}
     return states
+
+
+def govern_feedback(world: DemoWorld) -> Dict[str, List[str]]:
+    """The feedback on each bundle's Govern sign-off, by bundle id."""
+    found = {}
+    for item in world.govern.govern.visible_artifacts():
+        if item.blueprint_id == "bp.system.govern_bundle" and "review" in item.signoffs:
+            statuses = [f["status"] for f in item.signoff("review").feedback]
+            if statuses:
+                found[item.name] = statuses
+    return found
 
 
 def report_dir(folders: Path) -> Path:
@@ -269,8 +322,17 @@ def main(argv=None) -> int:
 
         set_tests(world.design)
         say("Run 2: test_orders is fixed in the project; running the pipeline again")
-        second = run_pipeline(world, say)
+        reviewer = Reviewer(world, say)
+        reviewer.start()
+        try:
+            second = run_pipeline(world, say)
+        finally:
+            reviewer.done.set()
+            reviewer.join()
         say("Run 2 ended %s" % second.outcome)
+        feedback = govern_feedback(world)
+        for bundle, statuses in sorted(feedback.items()):
+            say("Govern: the sign-off of bundle %s holds QA's feedback %s" % (bundle, ", ".join(statuses)))
 
         states = deployment_states(world)
         pages.append(run_page(world, out, STATUS, say))
@@ -284,9 +346,11 @@ def main(argv=None) -> int:
         for path in reports + sorted((out / "macro-pages").glob("*.html")):
             print("  %s" % path.relative_to(out.parent) if out.parent in path.parents else path)
         ok = (first.outcome == "FAILED" and second.outcome == "SUCCESS" and states[PROD_DEPLOYMENT]["bundle"] != "v0"
-              and all(pages))
+              and all(pages) and reviewer.approved == [states[PROD_DEPLOYMENT]["bundle"]]
+              and sorted(feedback.values()) == [["APPROVED"], ["MAJOR_ISSUE"]])
         print()
-        print("Demo %s in %.0fs: the gate stopped the failing bundle and promoted the fixed one." % (
+        print("Demo %s in %.0fs: the gate stopped the failing bundle and promoted the fixed one once signed off in "
+              "Govern." % (
             "passed" if ok else "FAILED", time.monotonic() - started) if ok else
             "Demo did not go as expected: run 1 %s, run 2 %s." % (first.outcome, second.outcome))
         return 0 if ok else 1

@@ -267,6 +267,25 @@ def test_create_scenario_writes_the_five_steps(sim):
     assert 'href="/projects/SHOP/scenarios/%s/steps"' % scenario_id in out.result
 
 
+def test_create_scenario_adds_the_govern_sign_off(sim):
+    estate = build_estate(sim, make_tests(2, duration=0.02))
+    estate.design.plugin_presets["govern"] = {"url": "https://govern.example.com", "api_key": "gk"}
+    out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, govern_preset="govern",
+                                                                feedback_group="qa-evidence", signoff_wait_s=3600))
+    assert out.ok, out.error + out.log
+    [(_, raw)] = generated(estate.design)
+    cfg = configs(raw)
+    govern = {"mode": "PRESET", "name": "govern"}
+    assert cfg["assert_qa_clean"]["post_feedback"] is True and cfg["assert_qa_clean"]["govern"] == govern
+    assert cfg["assert_qa_clean"]["feedback_group"] == "qa-evidence"
+    assert cfg["deploy_prod"]["require_signoff"] is True and cfg["deploy_prod"]["govern"] == govern
+    assert cfg["deploy_prod"]["signoff_wait_s"] == 3600
+    assert "require_signoff" not in cfg["deploy_qa"] and "post_feedback" not in cfg["run_tests_qa"]
+    assert "gk" not in json.dumps(raw)
+    text = check_html(out.result)
+    assert "Govern sign-off required" in text and "as feedback of group 'qa-evidence'" in text
+
+
 def test_create_scenario_twice_updates_the_same_scenario(sim):
     estate = build_estate(sim, make_tests(2, duration=0.02))
     first = run_plugin_macro(estate.design, CREATE, PROJECT, CREATE_CONFIG)
@@ -354,12 +373,13 @@ def test_create_scenario_says_when_a_preset_gives_it_no_key_to_check_with(sim):
 @pytest.mark.parametrize("config, setting", [
     ({"qa_node_presets": ["qa-automaton"]}, "'QA Automation node presets' (qa_node_presets)"),
     ({"deployer_preset": "deployr"}, "'Deployer preset' (deployer_preset)"),
+    ({"govern_preset": "govrn"}, "'Govern preset' (govern_preset)"),
 ])
 def test_create_scenario_refuses_a_misspelt_preset_before_writing(sim, config, setting):
     estate = build_estate(sim, make_tests(1, duration=0.02))
     out = run_plugin_macro(estate.design, CREATE, PROJECT, dict(CREATE_CONFIG, **config))
     assert not out.ok
-    typo = (config.get("qa_node_presets") or [config.get("deployer_preset")])[0]
+    typo = (config.get("qa_node_presets") or [config.get("deployer_preset") or config.get("govern_preset")])[0]
     assert setting in out.error and "'%s'" % typo in out.error and "Nothing was written" in out.error
     assert "'qa'" in out.error and "'deployer'" in out.error  # the presets it could have meant
     assert generated(estate.design) == []

@@ -1,5 +1,6 @@
 """The demo story with assertions: the Automate Deployment scenario, written by the plugin's macro and made only
-of UI steps, stops a bundle with a failing test at the gate and promotes the fixed one."""
+of UI steps, stops a bundle with a failing test at the gate and promotes the fixed one once a reviewer signed it off
+in Govern."""
 
 import dataikuapi
 import demo
@@ -33,9 +34,20 @@ def test_gate_stops_the_failing_bundle_and_promotes_the_fixed_one(tmp_path):
         assert first_bundle != "v0"  # QA got the failing bundle
 
         demo.set_tests(world.design)
-        second = demo.run_pipeline(world, say=lambda text: None)
+        reviewer = demo.Reviewer(world, say=lambda text: None)
+        reviewer.start()
+        try:
+            second = demo.run_pipeline(world, say=lambda text: None)
+        finally:
+            reviewer.done.set()
+            reviewer.join()
         assert second.outcome == "SUCCESS", second.log_by_step
         states = demo.deployment_states(world)
+        # QA's verdicts are on each bundle's sign-off as feedback; Production waited for the reviewer's approval.
+        assert demo.govern_feedback(world) == {first_bundle: ["MAJOR_ISSUE"],
+                                               states[demo.PROD_DEPLOYMENT]["bundle"]: ["APPROVED"]}
+        assert reviewer.approved == [states[demo.PROD_DEPLOYMENT]["bundle"]]
+        assert "Govern sign-off PENDING" in second.log_by_step["Deploy bundle to Production"]
         assert states[demo.PROD_DEPLOYMENT]["bundle"] == states[demo.QA_DEPLOYMENT]["bundle"]
         assert states[demo.PROD_DEPLOYMENT]["bundle"] not in ("v0", first_bundle)
         assert states[demo.PROD_DEPLOYMENT]["health"] == "HEALTHY"

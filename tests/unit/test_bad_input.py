@@ -50,7 +50,7 @@ def read(component, config):
 # Texts stored as typed into a generated scenario, for DSS to expand when it runs: ${...} is welcome there.
 TEMPLATED = {"qa_deployment_id", "prod_deployment_id", "bundle_id_pattern"}
 # Free texts (names), where only a value of the wrong type is bad.
-FREE_TEXT = {"deployer_preset", "scenario_name"}
+FREE_TEXT = {"deployer_preset", "govern_preset", "scenario_name"}
 
 
 def bad_values(component, param):
@@ -89,8 +89,9 @@ def visible_config(params, param):
     """Values of the other params that make `param` visible (from its simple visibilityCondition)."""
     config = {}
     condition = param.get("visibilityCondition", "")
+    types = {p.get("name"): p["type"] for p in params}
     for name in re.findall(r"model\.(\w+)(?!\w|\s*(?:==|!=|>))", condition):
-        config[name] = True   # a ticked box
+        config[name] = True if types.get(name) == "BOOLEAN" else "set"   # a ticked box, a filled field
     for name, op, value in re.findall(r"model\.(\w+)\s*(==|!=|>)\s*'?([\w]+)'?", condition):
         if op == "==":
             config[name] = value

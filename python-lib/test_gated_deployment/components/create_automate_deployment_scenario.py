@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from ..dss.folders import managed_folders
 from ..dss.presets import PresetNames, preset_names
-from ..dss.scenario_steps import NODE_PARAMETER_SET, PLUGIN_ID
+from ..dss.scenario_steps import GOVERN_PARAMETER_SET, NODE_PARAMETER_SET, PLUGIN_ID
 from ..dss.scenario_writer import write_step_scenario
 from ..errors import SettingsError
 from ..release.pipeline import Pipeline
@@ -21,7 +21,7 @@ from ..release.readiness import PipelinePlan, Readiness, check_readiness
 from ..reports.pages import render, ui_path
 from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, NodeSettings, has_variables, read_node_preset
 from ..testing.discovery import Caller
-from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK
+from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK, MAX_SECONDS
 from .run_settings import F_REPORT_FOLDER, RunTestsSettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ F_BUNDLE_PATTERN = Field("bundle_id_pattern", "Bundle id")
 F_QA_NODE_PRESETS = Field("qa_node_presets", "QA Automation node presets")
 F_DEPLOYER_PRESET = Field("deployer_preset", "Deployer preset")
 F_WRITE_UNCHECKED = Field("write_unchecked", "Write anyway")
+F_GOVERN_PRESET = Field("govern_preset", "Govern preset")
+F_FEEDBACK_GROUP = Field("feedback_group", "Govern feedback group")
+F_SIGNOFF_WAIT = Field("signoff_wait_s", "Wait for a pending sign-off up to (s)")
 
 DEFAULT_SCENARIO_ID = "AUTOMATE_DEPLOYMENT"
 DEFAULT_SCENARIO_NAME = "Automate Deployment"
@@ -82,6 +85,9 @@ class AutomateSettings:
             retries=tests.options.retries,
             rollback=reader.boolean(F_ROLLBACK, default=True),
             report_folder=tests.report_folder,
+            govern_preset=reader.text(F_GOVERN_PRESET),
+            feedback_group=reader.identifier(F_FEEDBACK_GROUP, required=False),
+            signoff_wait=reader.integer(F_SIGNOFF_WAIT, default=0, minimum=0, maximum=MAX_SECONDS),
         )
         return cls(scenario_id=scenario_id, scenario_name=reader.text(F_SCENARIO_NAME, default=DEFAULT_SCENARIO_NAME),
                    pipeline=pipeline, write_unchecked=reader.boolean(F_WRITE_UNCHECKED, default=False))
@@ -186,13 +192,21 @@ def _check_report_folder(client, project_key: str, folder: Optional[str]):
 
 def _check_presets(client, project_key: str, settings: AutomateSettings, notes: List[str]) -> Optional[PresetNames]:
     """Every preset the scenario names exists, as an instance or project preset; else nothing is written. The
-    presets found, when the scenario names any."""
+    "DSS node" presets found, when the scenario names any."""
     pipeline = settings.pipeline
+    if pipeline.govern_preset:
+        _check_named(client, project_key, settings, notes, GOVERN_PARAMETER_SET, "Govern node",
+                     [(F_GOVERN_PRESET, [pipeline.govern_preset])])
     wanted = [(F_DEPLOYER_PRESET, [pipeline.deployer_preset] if pipeline.deployer_preset else []),
               (F_QA_NODE_PRESETS, list(pipeline.qa_node_presets))]
     if not any(names for _, names in wanted):
         return None
-    found = preset_names(client, PLUGIN_ID, NODE_PARAMETER_SET, project_key, WHERE)
+    return _check_named(client, project_key, settings, notes, NODE_PARAMETER_SET, "DSS node", wanted)
+
+
+def _check_named(client, project_key: str, settings: AutomateSettings, notes: List[str], parameter_set: str,
+                 label: str, wanted) -> PresetNames:
+    found = preset_names(client, PLUGIN_ID, parameter_set, project_key, WHERE)
     known = ", ".join("'%s'" % name for name in found.names) or "none"
     for field, names in wanted:
         missing = ", ".join("'%s'" % name for name in found.missing(names))
@@ -200,10 +214,10 @@ def _check_presets(client, project_key: str, settings: AutomateSettings, notes: 
             continue
         if not found.unread:
             raise SettingsError(
-                "Setting %s names preset %s, which is not a 'DSS node' preset of this DSS or of project %s (its "
+                "Setting %s names preset %s, which is not a '%s' preset of this DSS or of project %s (its "
                 "presets: %s). Nothing was written. Fix the name, or create the preset in Administration > Plugins > "
-                "Test-Gated Deployment > Settings > DSS node (or in the project's Plugin presets)."
-                % (field.describe(), missing, project_key, known))
+                "Test-Gated Deployment > Settings > %s (or in the project's Plugin presets)."
+                % (field.describe(), missing, label, project_key, known, label))
         unread = "; ".join(found.unread)
         if not settings.write_unchecked:
             raise SettingsError(
@@ -211,6 +225,6 @@ def _check_presets(client, project_key: str, settings: AutomateSettings, notes: 
                 "Nothing was written. Ask a DSS administrator to run this macro, or check the name and run it again "
                 "with %s." % (field.describe(), missing, unread, F_WRITE_UNCHECKED.describe()))
         notes.append("Preset %s of setting %s was not found, and these lists could not be read: %s. Check the name "
-                     "before the first run: the Run test scenarios step fails on a preset DSS does not have."
+                     "before the first run: a step fails on a preset DSS does not have."
                      % (missing, field.describe(), unread))
     return found

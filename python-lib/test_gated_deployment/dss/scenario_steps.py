@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional
 PLUGIN_ID = "test-gated-deployment"
 # The folder under parameter-sets/ of the presets that reach another DSS node.
 NODE_PARAMETER_SET = "dss-node"
+GOVERN_PARAMETER_SET = "govern-node"
 
 # Folder names under python-steps/: the step part of the type, and the UI contract.
 RUN_TESTS_STEP = "run-test-scenarios"

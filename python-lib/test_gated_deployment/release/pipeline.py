@@ -44,6 +44,11 @@ class Pipeline:
     retries: int
     rollback: bool
     report_folder: Optional[str]
+    # A `govern-node` preset: QA's verdict goes to the bundle's Govern sign-off (as feedback for `feedback_group`,
+    # when given), and Production waits for that sign-off.
+    govern_preset: Optional[str] = None
+    feedback_group: Optional[str] = None
+    signoff_wait: int = 0
 
     def steps(self, published_project_key: Optional[str] = None) -> List[Dict[str, Any]]:
         """The five steps, in order. Presets are stored as references by name: no key goes into the scenario."""
@@ -52,6 +57,11 @@ class Pipeline:
         bundle = "${%s}" % BUNDLE_VARIABLE
         reports = {"report_folder": self.report_folder} if self.report_folder else {}
         qa, prod = self.qa_deployment, self.prod_deployment
+        govern = {"govern": preset_reference(self.govern_preset)} if self.govern_preset else {}
+        feedback = dict(govern, post_feedback=True, feedback_group=self.feedback_group) \
+            if govern and self.feedback_group else {}
+        signoff = dict(govern, require_signoff=True, signoff_wait_s=self.signoff_wait,
+                       signoff_interval_s=min(60, max(1, self.signoff_wait // 10 or 1))) if govern else {}
         return [
             create_bundle_step("create_bundle", "Create bundle", self.bundle_pattern, BUNDLE_VARIABLE,
                                published_project_key),
@@ -67,11 +77,11 @@ class Pipeline:
                 # As the tutorial's QA hook: failing tests are recorded, and the gate below stops the bundle.
                 on_test_failure="continue")),
             plugin_step("assert_qa_clean", "Assert QA tests clean", ASSERT_STEP, dict(
-                deployer, **reports, source="deployment", deployment_id_text=qa, bundle_mode="explicit",
-                bundle_id=bundle, automation_nodes=nodes, variable_prefix="gate_qa")),
+                deployer, **reports, **feedback, source="deployment", deployment_id_text=qa,
+                bundle_mode="explicit", bundle_id=bundle, automation_nodes=nodes, variable_prefix="gate_qa")),
             plugin_step("deploy_prod", "Deploy bundle to Production", DEPLOY_STEP, dict(
-                deployer, **reports, deployment_id_text=prod, bundle_source="explicit", bundle_id=bundle,
-                gate_deployment_id_text=qa, gate_automation_nodes=nodes, rollback=self.rollback,
+                deployer, **reports, **signoff, deployment_id_text=prod, bundle_source="explicit",
+                bundle_id=bundle, gate_deployment_id_text=qa, gate_automation_nodes=nodes, rollback=self.rollback,
                 variable_prefix="deploy_prod")),
         ]
 
@@ -81,6 +91,7 @@ class Pipeline:
         nodes = ", ".join("'%s'" % name for name in self.qa_node_presets)
         rollback = ("Roll back on failure", "yes" if self.rollback else "no")
         bundle = "${%s}" % BUNDLE_VARIABLE
+        feedback_posted = bool(self.govern_preset and self.feedback_group)
         return [
             StepOutline("Create bundle", "Exports a bundle of this project, publishes it on the Deployer and keeps "
                         "its id in the scenario variable %s for the next steps." % bundle,
@@ -101,10 +112,14 @@ class Pipeline:
                         "after its deployment, with none FAILED or ABORTED.",
                         (("Deployment", self.qa_deployment), deployer, ("Bundle", bundle),
                          ("Per-scenario evidence from", "presets %s" % nodes if nodes else "the Deployer's counts"),
-                         ("Verdict saved to folder", self.report_folder or "none"))),
+                         ("Verdict saved to folder", self.report_folder or "none"),
+                         ("Verdict posted to Govern", "as feedback of group '%s', through preset '%s'" % (
+                             self.feedback_group, self.govern_preset) if feedback_posted else "no"))),
             StepOutline("Deploy bundle to Production", "Checks the same gate on QA again, then points the "
                         "Production deployment at the bundle and updates it.",
                         (("Deployment", self.prod_deployment), deployer, ("Bundle", bundle),
                          ("Gated on QA deployment", self.qa_deployment), rollback,
+                         ("Govern sign-off required", "yes, waiting up to %d s while pending, through preset '%s'"
+                          % (self.signoff_wait, self.govern_preset) if self.govern_preset else "no"),
                          ("Verdict and promotion saved to folder", self.report_folder or "none"))),
         ]
