@@ -7,6 +7,7 @@ import time
 
 import pytest
 from dss_simulator import ScenarioSpec
+from macrokit import check_html, run_plugin_macro
 from stepkit import run_plugin_step
 from worlds import PROJECT, preset_ref, promotion_estate, run_tests_on
 
@@ -302,3 +303,42 @@ def test_uploads_are_deleted_when_the_item_cannot_be_saved(sim, estate):
     assert "but it was not posted to Govern" in last_line(out)
     assert gov.govern.uploaded_files == {}
     assert gov.govern.bundle(PROJECT, "v2", node_id="design").fields.get("qa_reports") == []
+
+
+# -- The Promote macro -----------------------------------------------------------------------------------------------
+
+def promote(estate, gov, **config):
+    base = {"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": PROD, "govern": preset_ref("govern"),
+            "qa_automation_nodes": [preset_ref("qa")]}
+    base.update(config)
+    return run_plugin_macro(estate.design, "promote-tested-bundle", PROJECT, base,
+                            presets=presets(estate, gov, FEEDBACK_KEY))
+
+
+def test_a_dry_run_posts_qa_s_verdict_and_shows_the_pending_sign_off(estate, gov):
+    out = promote(estate, gov, post_feedback=True, feedback_group="qa-evidence", require_signoff=True)
+    assert out.ok, out.error + out.log
+    page = check_html(out.result)
+    assert "would be refused" in page and "Govern sign-off PENDING" in page
+    assert "posted to the Govern sign-off of bundle v2 as feedback APPROVED" in page
+    assert [f["status"] for f in signoff_of(gov).feedback] == ["APPROVED"]
+    assert production(estate) == ("v1", "v1", [])
+
+
+def test_the_macro_promotes_only_a_signed_off_bundle(estate, gov):
+    refused = promote(estate, gov, dry_run=False, require_signoff=True)
+    assert refused.ok, refused.error
+    assert "Refused to deploy bundle v2" in check_html(refused.result)
+    assert production(estate) == ("v1", "v1", [])
+    signoff_of(gov).approve(user="alice")
+    out = promote(estate, gov, dry_run=False, require_signoff=True)
+    assert out.ok, out.error
+    assert "APPROVED by alice" in check_html(out.result)
+    assert production(estate)[:2] == ("v2", "v2")
+
+
+def test_a_feedback_the_macro_could_not_post_is_shown_on_the_page(estate, gov):
+    out = promote(estate, gov, post_feedback=True, feedback_group="reviewers")
+    assert out.ok, out.error
+    assert "QA's verdict was NOT posted to Govern" in check_html(out.result)
+    assert FEEDBACK_KEY not in out.result + out.log

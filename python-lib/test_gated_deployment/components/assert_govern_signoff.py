@@ -12,10 +12,8 @@ from .fields import (
     DeploymentRef,
     connect_deployer,
     read_deployment_ref,
-    read_govern_preset,
-    read_signoff_spec,
-    signoff_check,
 )
+from .govern_options import read_govern_preset, read_signoff_spec, signoff_check
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,10 @@
 """The "Assert test status clean" step: a gate that passes only on evidence."""
 
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..dss.deployments import read_deployment, running_bundle
-from ..dss.govern import Attachment, BundleRef, connect_govern
 from ..dss.nodes import connect_deployment_nodes
 from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck, check_deployment_gate, check_project_gate, log_verdict
@@ -14,19 +12,15 @@ from ..gate.signoff import FeedbackSpec, SignoffSpec
 from ..gate.verdict import FAIL, INCONCLUSIVE, GatePolicy, Verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_variable_prefix
 from .fields import (
-    F_POST_FEEDBACK,
     F_VERDICT_FOLDER,
     MAX_SECONDS,
     DeploymentRef,
-    bundle_node_id,
     connect_deployer,
     read_deployment_ref,
-    read_feedback_spec,
     read_gate_policy,
-    read_govern_preset,
     read_node_presets,
-    read_signoff_spec,
 )
+from .govern_options import F_POST_FEEDBACK, post_verdict, read_feedback_spec, read_govern_preset, read_signoff_spec
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +116,10 @@ def assert_test_status(context) -> Verdict:
     unposted = None
     if settings.feedback is not None:
         try:
-            _post_feedback(context, settings, verdict, project_key)
+            published = post_verdict(context, settings.govern, settings.feedback, settings.signoff, verdict,
+                                     project_key)
+            context.set_variables({"%s_govern_feedback" % settings.variable_prefix: published.status,
+                                   "%s_govern_bundle" % settings.variable_prefix: published.govern_bundle})
         except PluginError as error:
             unposted = error
             log.error("The test verdict was not posted to Govern: %s", error)
@@ -131,23 +128,6 @@ def assert_test_status(context) -> Verdict:
         raise PluginError("The test gate's verdict is %s (in the scenario variables), but it was not posted to "
                           "Govern, where the bundle's reviewers expect it: %s" % (verdict.status, unposted))
     return verdict
-
-
-def _post_feedback(context, settings: AssertSettings, verdict: Verdict, project_key: str):
-    """The verdict as feedback on the bundle's Govern sign-off, with its record attached when a field is named."""
-    # Imported here: the report code and Jinja2 cost a step that posts nothing about 30 ms of start-up.
-    from ..reports.govern_feedback import publish_verdict
-    from ..reports.verdicts import deciding_run, verdict_files
-    spec = settings.feedback
-    reports = [Attachment(name, context.redactor.mask(data.decode("utf-8")).encode("utf-8"))
-               for name, data in verdict_files(verdict, deciding_run(context.variables))] if spec.file_field else []
-    ref = BundleRef(bundle_node_id(context, settings.signoff), project_key, verdict.bundle_id)
-    gc = connect_govern(settings.govern, context.policy, context.stop)
-    published = publish_verdict(gc, ref, spec, verdict, "tgd-%s" % uuid.uuid4().hex[:12], reports,
-                                "Govern at %s" % settings.govern.url, context.redactor.mask)
-    prefix = settings.variable_prefix
-    context.set_variables({"%s_govern_feedback" % prefix: published.status,
-                           "%s_govern_bundle" % prefix: published.govern_bundle})
 
 
 def _save_verdict(context, folder_id: str, verdict: Verdict):

@@ -28,12 +28,10 @@ from .fields import (
     connect_deployer,
     read_deployment_ref,
     read_gate_policy,
-    read_govern_preset,
     read_node_presets,
-    read_signoff_spec,
     read_update_options,
-    signoff_check,
 )
+from .govern_options import read_govern_preset, read_signoff_spec, signoff_check
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,10 @@ component reads it with the same code as the others, without importing another c
 """
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
-from ..dss.govern import BundleRef, connect_govern
-from ..dss.nodes import node_id_of
 from ..dss.transport import TransportPolicy
 from ..errors import SettingsError
-from ..gate.check import Recheck
-from ..gate.signoff import DEFAULT_STEP, FeedbackSpec, SignoffSpec, SignoffVerdict, check_signoff
 from ..gate.verdict import GatePolicy
 from ..release.update import UpdateOptions
 from ..settings import ConfigReader, Field, NodeSettings, read_node_preset
@@ -42,16 +38,6 @@ F_IF_UPDATING = Field("if_update_running", "If an update is already running")
 F_REACHABLE = Field("reachable_window_s", "Wait for restarting nodes (s)")
 F_ROLLBACK = Field("rollback", "Roll back on failure")
 F_IGNORE_GOVERN_WARNINGS = Field("ignore_govern_warnings", "Deploy despite Govern warnings")
-
-# -- Govern ---------------------------------------------------------------------------------------------------------
-F_GOVERN = Field("govern", "Govern node")
-F_SIGNOFF_STEP = Field("signoff_step", "Sign-off workflow step")
-F_SIGNOFF_WAIT = Field("signoff_wait_s", "Wait for a pending sign-off up to (s)")
-F_SIGNOFF_INTERVAL = Field("signoff_interval_s", "Sign-off re-check interval (s)")
-F_BUNDLE_NODE_ID = Field("bundle_node_id", "Node id of the bundle's Design node")
-F_POST_FEEDBACK = Field("post_feedback", "Post the verdict to Govern")
-F_FEEDBACK_GROUP = Field("feedback_group", "Govern feedback group")
-F_ATTACH_FIELD = Field("attach_field", "Attach the verdict to File field")
 
 
 def read_transport_policy(reader: ConfigReader) -> TransportPolicy:
@@ -146,48 +132,3 @@ def read_update_options(reader: ConfigReader) -> UpdateOptions:
         ignore_govern_warnings=reader.boolean(F_IGNORE_GOVERN_WARNINGS, default=False),
     )
 
-
-def read_signoff_spec(reader: ConfigReader) -> SignoffSpec:
-    """Which sign-off to require, and how long to wait while it is pending."""
-    return SignoffSpec(
-        step_id=reader.identifier(F_SIGNOFF_STEP, required=False, default=DEFAULT_STEP),
-        recheck=Recheck(until=float(reader.integer(F_SIGNOFF_WAIT, default=0, minimum=0, maximum=MAX_SECONDS)),
-                        interval=float(reader.integer(F_SIGNOFF_INTERVAL, default=60, minimum=1, maximum=3600))),
-        node_id=reader.identifier(F_BUNDLE_NODE_ID, required=False) or "",
-    )
-
-
-def read_feedback_spec(reader: ConfigReader) -> Optional[FeedbackSpec]:
-    """Where to post the QA verdict in Govern, or None when it is not posted."""
-    if not reader.boolean(F_POST_FEEDBACK, default=False):
-        return None
-    return FeedbackSpec(group_id=reader.identifier(F_FEEDBACK_GROUP),
-                        step_id=reader.identifier(F_SIGNOFF_STEP, required=False, default=DEFAULT_STEP),
-                        file_field=reader.identifier(F_ATTACH_FIELD, required=False) or "")
-
-
-def read_govern_preset(reader: ConfigReader, redactor=None, why: str = "") -> NodeSettings:
-    """The `govern-node` preset, required when a Govern option is on; `why` says which."""
-    govern = read_node_preset(reader.raw(F_GOVERN), F_GOVERN, kind="Govern node")
-    if govern is None:
-        raise SettingsError("Setting %s is required %s: pick a Govern node preset (its URL and a Govern API key)."
-                            % (F_GOVERN.describe(), why))
-    if redactor is not None:
-        redactor.add(govern.api_key)
-    return govern
-
-
-def bundle_node_id(context, spec) -> str:
-    """The node a bundle was created on, as Govern knows it: the setting, else the node the component runs on."""
-    return spec.node_id or node_id_of(context.local_client(), "this node")
-
-
-def signoff_check(context, govern: NodeSettings, spec: SignoffSpec) -> Callable[[str, str], SignoffVerdict]:
-    """Given a bundle id and its project key, the verdict of its Govern sign-off (waiting while it is pending)."""
-    gc = connect_govern(govern, context.policy, context.stop)
-
-    def check(bundle_id: str, project_key: str) -> SignoffVerdict:
-        ref = BundleRef(bundle_node_id(context, spec), project_key, bundle_id)
-        return check_signoff(gc, ref, spec, "Govern at %s" % govern.url, context.stop)
-
-    return check
