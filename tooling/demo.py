@@ -229,15 +229,19 @@ class Reviewer(threading.Thread):
 
     def run(self):
         govern = self.world.govern
+        looks_before = {}   # Govern bundle id -> reads of its sign-off when QA's feedback was first seen there
         while not self.done.wait(0.1):
             for item in govern.govern.visible_artifacts():
                 if item.blueprint_id != "bp.system.govern_bundle" or "review" not in item.signoffs:
                     continue
                 signoff = item.signoff("review")
                 feedback = [f["status"] for f in signoff.feedback]
-                looked = govern.request_count(path_contains="/artifact/%s/workflow/step/review/signoff" % item.id,
-                                              method="GET")
-                if signoff.approval is None and "APPROVED" in feedback and looked:
+                looks = govern.request_count(path_contains="/artifact/%s/workflow/step/review/signoff" % item.id,
+                                             method="GET")
+                if signoff.approval is not None or "APPROVED" not in feedback:
+                    continue
+                looks_before.setdefault(item.id, looks)
+                if looks > looks_before[item.id]:
                     self.say("  Govern: bundle %s's sign-off holds QA's feedback %s and the Production deploy waits "
                              "on it; a reviewer approves it" % (item.name, ", ".join(feedback)))
                     signoff.approve(user="release-manager", comment="QA evidence reviewed")

@@ -7,8 +7,9 @@ import time
 
 import pytest
 from dss_simulator import ScenarioSpec
+from dss_simulator.step_runner import run_step
 from macrokit import check_html, run_plugin_macro
-from stepkit import run_plugin_step
+from stepkit import ROOT, run_plugin_step
 from worlds import PROJECT, preset_ref, promotion_estate, run_tests_on
 
 PROD = "SHOP-on-prod"
@@ -291,18 +292,114 @@ def test_the_record_is_attached_to_the_file_field(sim, estate):
     assert FEEDBACK_KEY not in out.log
 
 
-def test_uploads_are_deleted_when_the_item_cannot_be_saved(sim, estate):
+def govern_with_a_file_field(sim, **project):
     gov = sim.add_govern_node("govern")
     gov.add_api_key(FEEDBACK_KEY, user="qa-bot")
     gov.govern.add_feedback_group("qa-evidence", keys=[FEEDBACK_KEY])
-    gov.govern.govern_project("design", PROJECT, file_field="qa_reports")
+    gov.govern.govern_project("design", PROJECT, file_field="qa_reports", **project)
     gov.govern.add_bundle("design", PROJECT, "v2")
+    return gov
+
+
+def test_uploads_are_deleted_when_the_item_cannot_be_saved(sim, estate):
+    gov = govern_with_a_file_field(sim)
     gov.govern.fail_artifact_save = True
     out = assert_tests(estate, gov, attach_field="qa_reports")
     assert not out.ok
-    assert "but it was not posted to Govern" in last_line(out)
+    message = last_line(out)
+    assert "posted to Govern as feedback APPROVED on the sign-off of Govern bundle" in message
+    assert "its record was not attached" in message
+    assert [f["status"] for f in signoff_of(gov).feedback] == ["APPROVED"]
+    assert out.variables["gate_govern_feedback"] == "APPROVED"
     assert gov.govern.uploaded_files == {}
     assert gov.govern.bundle(PROJECT, "v2", node_id="design").fields.get("qa_reports") == []
+
+
+def test_a_save_whose_answer_is_lost_keeps_the_files_it_attached(sim, estate):
+    gov = govern_with_a_file_field(sim)
+    gov.faults.add(path_regex=r"/dip/publicapi/artifact/[^/]+", method="PUT", status=502, after=True, times=1000)
+    out = assert_tests(estate, gov, attach_field="qa_reports", retry_budget_s=1)
+    assert out.ok, out.log
+    attached = gov.govern.bundle(PROJECT, "v2", node_id="design").fields["qa_reports"]
+    assert len(attached) == 2 and sorted(gov.govern.uploaded_files) == sorted(attached)
+    assert "the item shows it was saved" in out.log
+
+
+def test_an_upload_whose_answer_is_lost_is_named_for_clean_up(sim, estate):
+    gov = govern_with_a_file_field(sim)
+    gov.faults.add(path_contains="/uploaded-files", method="POST", status=502, after=True, times=1)
+    out = assert_tests(estate, gov, attach_field="qa_reports")
+    assert not out.ok
+    message = last_line(out)
+    assert "look for it among Govern's uploaded files and delete it" in message
+    assert [f["status"] for f in signoff_of(gov).feedback] == ["APPROVED"]
+    assert gov.govern.bundle(PROJECT, "v2", node_id="design").fields.get("qa_reports") == []
+
+
+def test_a_429_on_an_upload_ends_the_step_instead_of_resending_a_spent_body(sim, estate):
+    gov = govern_with_a_file_field(sim)
+    gov.faults.add(path_contains="/uploaded-files", method="POST", status=429, times=1, retry_after=1)
+    started = time.monotonic()
+    out = assert_tests(estate, gov, attach_field="qa_reports")
+    assert time.monotonic() - started < 30
+    assert not out.ok
+    assert "its record was not attached" in last_line(out)
+    assert gov.govern.uploaded_files == {}
+
+
+def test_a_step_retried_in_the_same_run_posts_its_feedback_once(estate, gov):
+    ctx = estate.design.start_step_context(PROJECT, "pipeline")
+    config = {"deployment_id": "SHOP-on-qa", "post_feedback": True, "govern": preset_ref("govern"),
+              "feedback_group": "qa-evidence"}
+    try:
+        for _ in range(2):
+            result = run_step(ROOT / "python-steps" / "assert-test-status", raw_config=config,
+                              presets=presets(estate, gov, FEEDBACK_KEY), backend_url=estate.design.url,
+                              ticket=ctx.ticket, project_key=PROJECT, timeout=60)
+            assert result.exit_code == 0, result.log
+    finally:
+        ctx.finish("SUCCESS")
+    assert [f["status"] for f in signoff_of(gov).feedback] == ["APPROVED"]
+    assert "not posted again" in result.log
+
+
+def test_a_sign_off_not_open_for_feedback_says_what_to_do(sim, estate):
+    gov = sim.add_govern_node("govern")
+    gov.add_api_key(FEEDBACK_KEY, user="qa-bot")
+    gov.govern.add_feedback_group("qa-evidence", keys=[FEEDBACK_KEY])
+    gov.govern.govern_project("design", PROJECT, signoff_status="NOT_STARTED")
+    gov.govern.add_bundle("design", PROJECT, "v2")
+    out = assert_tests(estate, gov)
+    assert not out.ok
+    message = last_line(out)
+    assert "The sign-off is NOT_STARTED" in message and "request feedback on it in Govern" in message
+
+
+def test_a_bundle_of_a_governed_project_not_linked_yet_is_pending(sim, estate):
+    gov = sim.add_govern_node("govern")
+    gov.govern.add_bundle("design", PROJECT, "v2")      # synced before its project was governed
+    gov.govern.govern_project("design", PROJECT)
+    out = assert_signoff(estate, gov)
+    assert not out.ok
+    assert out.variables["signoff_signoff"] == "PENDING"
+    assert "has no Govern bundle yet, and its project is governed" in last_line(out)
+
+
+def test_a_govern_key_refused_names_govern(estate, gov):
+    out = run_plugin_step(estate.design, "assert-govern-signoff", PROJECT,
+                          {"govern": preset_ref("govern"), "bundle_id": "v2"},
+                          presets=presets(estate, gov, key="not-a-govern-key"))
+    assert not out.ok
+    message = last_line(out)
+    assert "the API key was refused by Govern at %s (401)" % gov.url in message
+    assert "not-a-govern-key" not in out.log
+
+
+def test_an_approval_without_a_known_approver_key_shows_govern_s_answer(estate, gov):
+    signoff_of(gov).decide("APPROVED", user="", comment="ok for prod")
+    out = assert_signoff(estate, gov)
+    assert out.ok, out.log
+    assert "Govern's final-approval answer" in out.log and "ok for prod" in out.log
 
 
 # -- The Promote macro -----------------------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ def test_canary_key_never_leaks_from_macros(sim, name, macro, config, node_name,
 GOVERN_CASES = [
     ("sign-off: Govern key refused (401)", "assert-govern-signoff", {"bundle_id": "v1"}, False),
     ("sign-off: pending", "assert-govern-signoff", {"bundle_id": "v1"}, True),
+    ("sign-off: rejected with the key in the reviewer's comment", "assert-govern-signoff", {"bundle_id": "v1"},
+     "rejected"),
     ("sign-off: bad Govern preset URL", "assert-govern-signoff", {"bundle_id": "v1", "govern": preset_ref("badurl")},
      True),
     ("deploy: sign-off pending", "deploy-bundle",
@@ -135,6 +137,10 @@ def test_canary_key_never_leaks_through_govern(sim, name, step, config, register
     gov.govern.add_feedback_group("reviewers", users=["alice"])
     gov.govern.govern_project("design", PROJECT, file_field="qa_reports")
     gov.govern.add_bundle("design", PROJECT, "v1")
+    if registered == "rejected":
+        # A reviewer pasted the key into their answer: Govern's raw answer is logged when it names no approver.
+        signoff = gov.govern.bundle(PROJECT, "v1", node_id="design").signoff("review")
+        signoff.decide("REJECTED", user="", comment="key %s leaked in a ticket" % CANARY)
     presets["canary-govern"] = {"url": gov.url, "api_key": CANARY}
     config = dict({"govern": preset_ref("canary-govern")}, **config)
     out = run_plugin_step(estate.design, step, PROJECT, config, presets=presets)
@@ -146,10 +152,6 @@ def test_canary_key_never_leaks_through_govern(sim, name, step, config, register
     LEDGER.record("canary: " + name, leaks == 0 and not out.ok, leaks=leaks)
     assert not out.ok, out.log
     assert leaks == 0, out.log
-    if config.get("feedback_group") == "qa-evidence":
-        # The path that writes to Govern was taken: the texts checked above include what it wrote.
-        assert [f["status"] for f in signoff.feedback] == ["MAJOR_ISSUE"]
-        assert len(gov.govern.uploaded_files) == 2
     if config.get("feedback_group") == "qa-evidence":
         # The path that writes to Govern was taken: the texts checked above include what it wrote.
         assert [f["status"] for f in signoff.feedback] == ["MAJOR_ISSUE"]

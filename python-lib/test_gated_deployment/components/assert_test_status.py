@@ -75,7 +75,8 @@ class AssertSettings:
                       if source == SOURCE_DEPLOYMENT else None)
         bundle_mode = reader.choice(F_BUNDLE_MODE, [BUNDLE_DEPLOYED, BUNDLE_EXPLICIT, BUNDLE_FROM_DEPLOYMENT],
                                     BUNDLE_DEPLOYED)
-        feedback = read_feedback_spec(reader)
+        signoff = read_signoff_spec(reader)
+        feedback = read_feedback_spec(reader, signoff)
         if feedback is not None and source == SOURCE_PROJECT and bundle_mode != BUNDLE_EXPLICIT:
             raise SettingsError("Setting %s needs a bundle: with a project as the source, set %s to a bundle id."
                                 % (F_POST_FEEDBACK.describe(), F_BUNDLE_MODE.describe()))
@@ -95,7 +96,7 @@ class AssertSettings:
             feedback=feedback,
             govern=(read_govern_preset(reader, redactor, "when '%s' is ticked" % F_POST_FEEDBACK.label)
                     if feedback else None),
-            signoff=read_signoff_spec(reader),
+            signoff=signoff,
         )
 
 
@@ -113,21 +114,29 @@ def assert_test_status(context) -> Verdict:
     if settings.report_folder:
         _save_verdict(context, settings.report_folder, verdict)
     context.set_variables(verdict.variables(settings.variable_prefix))
-    unposted = None
-    if settings.feedback is not None:
-        try:
-            published = post_verdict(context, settings.govern, settings.feedback, settings.signoff, verdict,
-                                     project_key)
-            context.set_variables({"%s_govern_feedback" % settings.variable_prefix: published.status,
-                                   "%s_govern_bundle" % settings.variable_prefix: published.govern_bundle})
-        except PluginError as error:
-            unposted = error
-            log.error("The test verdict was not posted to Govern: %s", error)
+    problem = _post(context, settings, verdict, project_key) if settings.feedback is not None else None
     enforce(verdict, settings.policy)
-    if unposted is not None:
-        raise PluginError("The test gate's verdict is %s (in the scenario variables), but it was not posted to "
-                          "Govern, where the bundle's reviewers expect it: %s" % (verdict.status, unposted))
+    if problem:
+        raise PluginError(problem)
     return verdict
+
+
+def _post(context, settings: AssertSettings, verdict: Verdict, project_key: str) -> Optional[str]:
+    """Posts the verdict to the bundle's Govern sign-off; what went wrong, if anything (the verdict stands)."""
+    try:
+        published = post_verdict(context, settings.govern, settings.feedback, settings.signoff, verdict, project_key)
+    except PluginError as error:
+        log.error("The test verdict was not posted to Govern: %s", error)
+        return ("The test gate's verdict is %s (in the scenario variables), but it was not posted to Govern, where "
+                "the bundle's reviewers expect it: %s" % (verdict.status, error))
+    context.set_variables({"%s_govern_feedback" % settings.variable_prefix: published.status,
+                           "%s_govern_bundle" % settings.variable_prefix: published.govern_bundle})
+    if not published.unattached:
+        return None
+    log.error("The verdict's record was not attached in Govern: %s", published.unattached)
+    return ("The test gate's verdict is %s, posted to Govern as feedback %s on the sign-off of Govern bundle %s, but "
+            "its record was not attached: %s" % (verdict.status, published.status, published.govern_bundle,
+                                                 published.unattached))
 
 
 def _save_verdict(context, folder_id: str, verdict: Verdict):

@@ -22,6 +22,7 @@ from ..reports.pages import render, ui_path
 from ..settings import VARIABLE_REFERENCE, ConfigReader, Field, NodeSettings, has_variables, read_node_preset
 from ..testing.discovery import Caller
 from .fields import F_PROD_DEPLOYMENT, F_QA_DEPLOYMENT, F_ROLLBACK, MAX_SECONDS
+from .govern_options import F_FEEDBACK_GROUP, F_SIGNOFF_WAIT
 from .run_settings import F_REPORT_FOLDER, RunTestsSettings
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ F_QA_NODE_PRESETS = Field("qa_node_presets", "QA Automation node presets")
 F_DEPLOYER_PRESET = Field("deployer_preset", "Deployer preset")
 F_WRITE_UNCHECKED = Field("write_unchecked", "Write anyway")
 F_GOVERN_PRESET = Field("govern_preset", "Govern preset")
-F_FEEDBACK_GROUP = Field("feedback_group", "Govern feedback group")
-F_SIGNOFF_WAIT = Field("signoff_wait_s", "Wait for a pending sign-off up to (s)")
 
 DEFAULT_SCENARIO_ID = "AUTOMATE_DEPLOYMENT"
 DEFAULT_SCENARIO_NAME = "Automate Deployment"
@@ -72,6 +71,14 @@ class AutomateSettings:
                                 % (F_SCENARIO_ID.describe(), scenario_id))
         # The test settings are read by the Run test scenarios step's own reader, so the step accepts what is written.
         tests = RunTestsSettings.read(reader)
+        govern = reader.text(F_GOVERN_PRESET)
+        feedback_group = reader.identifier(F_FEEDBACK_GROUP, required=False)
+        signoff_wait = reader.integer(F_SIGNOFF_WAIT, default=0, minimum=0, maximum=MAX_SECONDS)
+        if not govern and (feedback_group or signoff_wait):
+            raise SettingsError("Setting %s is set, but %s is empty: the Govern steps need a Govern preset. Name one, "
+                                "or clear %s." % ((F_FEEDBACK_GROUP if feedback_group else F_SIGNOFF_WAIT).describe(),
+                                                  F_GOVERN_PRESET.describe(),
+                                                  (F_FEEDBACK_GROUP if feedback_group else F_SIGNOFF_WAIT).describe()))
         pipeline = Pipeline(
             qa_deployment=qa,
             prod_deployment=prod,
@@ -85,9 +92,9 @@ class AutomateSettings:
             retries=tests.options.retries,
             rollback=reader.boolean(F_ROLLBACK, default=True),
             report_folder=tests.report_folder,
-            govern_preset=reader.text(F_GOVERN_PRESET),
-            feedback_group=reader.identifier(F_FEEDBACK_GROUP, required=False),
-            signoff_wait=reader.integer(F_SIGNOFF_WAIT, default=0, minimum=0, maximum=MAX_SECONDS),
+            govern_preset=govern,
+            feedback_group=feedback_group,
+            signoff_wait=signoff_wait,
         )
         return cls(scenario_id=scenario_id, scenario_name=reader.text(F_SCENARIO_NAME, default=DEFAULT_SCENARIO_NAME),
                    pipeline=pipeline, write_unchecked=reader.boolean(F_WRITE_UNCHECKED, default=False))

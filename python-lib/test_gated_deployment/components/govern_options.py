@@ -1,6 +1,7 @@
 """The Govern options several components share: their fields and readers, the sign-off check, and posting the
 QA verdict to the bundle's sign-off."""
 
+import hashlib
 import uuid
 from typing import Callable, Optional
 
@@ -11,6 +12,7 @@ from ..gate.check import Recheck
 from ..gate.signoff import DEFAULT_STEP, FeedbackSpec, SignoffSpec, SignoffVerdict, check_signoff
 from ..gate.verdict import Verdict
 from ..settings import ConfigReader, Field, NodeSettings, read_node_preset
+from ..testing.discovery import find_caller
 from .fields import MAX_SECONDS
 
 F_GOVERN = Field("govern", "Govern node")
@@ -33,12 +35,11 @@ def read_signoff_spec(reader: ConfigReader) -> SignoffSpec:
     )
 
 
-def read_feedback_spec(reader: ConfigReader) -> Optional[FeedbackSpec]:
-    """Where to post the QA verdict in Govern, or None when it is not posted."""
+def read_feedback_spec(reader: ConfigReader, signoff: SignoffSpec) -> Optional[FeedbackSpec]:
+    """Where to post the QA verdict in Govern (on the sign-off `signoff` names), or None when it is not posted."""
     if not reader.boolean(F_POST_FEEDBACK, default=False):
         return None
-    return FeedbackSpec(group_id=reader.identifier(F_FEEDBACK_GROUP),
-                        step_id=reader.identifier(F_SIGNOFF_STEP, required=False, default=DEFAULT_STEP),
+    return FeedbackSpec(group_id=reader.identifier(F_FEEDBACK_GROUP), step_id=signoff.step_id,
                         file_field=reader.identifier(F_ATTACH_FIELD, required=False) or "")
 
 
@@ -69,6 +70,16 @@ def signoff_check(context, govern: NodeSettings, spec: SignoffSpec) -> Callable[
     return check
 
 
+def verdict_marker(variables, verdict: Verdict) -> str:
+    """A name for this verdict of this scenario run, that its feedback carries: the same step retried within the
+    run finds its feedback and does not post it again. Outside a known run, a name of its own."""
+    caller = find_caller(variables)
+    run = "%s/%s/%s" % (caller.project_key, caller.scenario_id, caller.run_id) if caller and caller.run_id else \
+        uuid.uuid4().hex
+    key = "%s|%s|%s" % (run, verdict.subject, verdict.bundle_id)
+    return "tgd-%s" % hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
 def post_verdict(context, govern: NodeSettings, spec: FeedbackSpec, signoff: SignoffSpec, verdict: Verdict,
                  project_key: str):
     """The verdict as feedback on the bundle's Govern sign-off, with its record attached when a field is named."""
@@ -79,5 +90,5 @@ def post_verdict(context, govern: NodeSettings, spec: FeedbackSpec, signoff: Sig
                for name, data in verdict_files(verdict, deciding_run(context.variables))] if spec.file_field else []
     ref = BundleRef(bundle_node_id(context, signoff), project_key, verdict.bundle_id)
     gc = connect_govern(govern, context.policy, context.stop)
-    return publish_verdict(gc, ref, spec, verdict, "tgd-%s" % uuid.uuid4().hex[:12], reports,
+    return publish_verdict(gc, ref, spec, verdict, verdict_marker(context.variables, verdict), reports,
                            "Govern at %s" % govern.url, context.redactor.mask)

@@ -61,7 +61,9 @@ class PromoteSettings:
     def read(cls, context) -> "PromoteSettings":
         reader = context.reader
         pair = QaAndProduction.read(context)
-        feedback = read_feedback_spec(reader)
+        # A macro answers a person who waits for the page: the sign-off is checked once.
+        signoff = replace(read_signoff_spec(reader), recheck=Recheck())
+        feedback = read_feedback_spec(reader, signoff)
         require_signoff = reader.boolean(F_REQUIRE_SIGNOFF, default=False)
         return cls(
             deployer=pair.deployer,
@@ -77,8 +79,7 @@ class PromoteSettings:
             require_signoff=require_signoff,
             govern=(read_govern_preset(reader, context.redactor, "when '%s' or '%s' is ticked" % (
                 F_POST_FEEDBACK.label, F_REQUIRE_SIGNOFF.label)) if feedback or require_signoff else None),
-            # A macro answers a person who waits for the page: the sign-off is checked once.
-            signoff=replace(read_signoff_spec(reader), recheck=Recheck()),
+            signoff=signoff,
         )
 
 
@@ -123,8 +124,11 @@ def _post(context, settings: PromoteSettings, record: Promotion, project_key: st
     except PluginError as error:
         log.error("The test verdict was not posted to Govern: %s", error)
         return "QA's verdict was NOT posted to Govern: %s" % error
-    return "QA's verdict was posted to the Govern sign-off of bundle %s as feedback %s." % (record.bundle_id,
-                                                                                           published.status)
+    story = "QA's verdict was posted to the Govern sign-off of bundle %s as feedback %s." % (record.bundle_id,
+                                                                                            published.status)
+    if published.unattached:
+        story += " Its record was NOT attached: %s" % published.unattached
+    return story
 
 
 def _dry_run_story(record: Promotion, policy: GatePolicy, rollback: bool, in_place: Optional[str]) -> str:

@@ -119,10 +119,10 @@ def describe_call_error(error: BaseException, what: str, node_label: str) -> Opt
     if classify(error) is not Kind.REFUSED:
         return None
     if isinstance(error, requests.exceptions.SSLError):
-        return ("%s: the TLS connection to %s failed (%s). Check the node's certificate, or give its CA bundle in the "
-                "DSS node preset." % (what, node_label, error))
+        return ("%s: the TLS connection to %s failed (%s). Check the node's certificate, or give its CA bundle in "
+                "its preset." % (what, node_label, error))
     if error.status == 401:
-        return "%s: the API key was refused by %s (401). Check the key in the DSS node preset." % (what, node_label)
+        return "%s: the API key was refused by %s (401). Check the key in its preset." % (what, node_label)
     if error.status == 403:
         return (
             "%s: permission denied on %s (403: %s). Give the scenario's run-as user (or the preset's API key) "
@@ -140,7 +140,7 @@ def describe_unanswered(error: BaseException, what: str, node_label: str) -> str
     method = getattr(error, "method", None) or getattr(request, "method", None)
     path = getattr(error, "path", None) or getattr(request, "url", None)
     if classify(error) is Kind.UNKNOWN and method and not repeatable(method, path):
-        return ("%s: %s gave no clear answer (%s), so it may have been done. Check in DSS whether it was before "
+        return ("%s: %s gave no clear answer (%s), so it may have been done. Check there whether it was before "
                 "running it again." % (what, node_label, error))
     if isinstance(error, (GarbledAnswer, json.JSONDecodeError)):
         return ("%s: %s answered something that is not JSON (%s), even after retrying within the retry budget: a "

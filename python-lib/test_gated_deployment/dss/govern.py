@@ -4,7 +4,8 @@ and files the plugin adds to it. The only code that talks to `dataikuapi.GovernC
 Govern has no "the Govern item of this bundle" call [V]. The bundle is found as Dataiku's own helpers do: the synced
 Dataiku bundle item (`bp.system.dataiku_bundle`, its name being the bundle id [I]) and its `governed_by` link;
 where that finds nothing, through the Govern project's `govern_bundles`. The keys that say who approved and when
-are not documented [U]: several shapes are read, else the raw answer is shown, masked by the caller.
+are not documented [U]: several shapes are read, else the raw answer is logged as it came (the step's log is
+masked).
 """
 
 import io
@@ -37,7 +38,6 @@ DATAIKU_PROJECT = "bp.system.dataiku_project"
 APPROVED = "APPROVED"
 PENDING_STATUSES = ("NOT_STARTED", "WAITING_FOR_FEEDBACK", "WAITING_FOR_APPROVAL")
 REFUSED_STATUSES = ("REJECTED", "ABANDONED")
-FEEDBACK_STATUSES = ("APPROVED", "MINOR_ISSUE", "MAJOR_ISSUE")
 
 # Why a Govern bundle was not found; each has its own next action.
 NOT_SYNCED = "not synced"
@@ -120,10 +120,11 @@ def find_govern_bundle(gc: GovernClient, ref: BundleRef, where: str) -> GovernBu
         if governed_by:
             return GovernBundle(ref, artifact_id=governed_by[0], detail="Dataiku bundle item %s" % item["id"])
     via_project = _through_govern_project(gc, ref, where)
-    if via_project.found or not items:
+    if via_project.found or via_project.missing == UNGOVERNED or not items:
         return via_project
-    return GovernBundle(ref, missing=UNGOVERNED, detail="Dataiku bundle item %s is governed by no Govern bundle"
-                        % items[0]["id"])
+    # [V] the bundles of a governed project are governed when created: the link is still on its way.
+    return GovernBundle(ref, missing=NOT_SYNCED, detail="Dataiku bundle item %s has no Govern bundle yet, and its "
+                        "project is governed" % items[0]["id"])
 
 
 def _through_govern_project(gc: GovernClient, ref: BundleRef, where: str) -> GovernBundle:
@@ -173,16 +174,22 @@ def _refusal(error: PluginError) -> Optional[DSSCallError]:
     return cause if isinstance(cause, DSSCallError) and classify(cause) is Kind.REFUSED else None
 
 
+def _signoff_definition(gc: GovernClient, artifact_id: str, step_id: str, where: str) -> Dict[str, Any]:
+    return dss_call("Reading the sign-off of step %s of Govern bundle %s" % (step_id, artifact_id), where,
+                    gc.get_artifact(artifact_id).get_signoff(step_id).get_definition).get_raw() or {}
+
+
 def read_signoff(gc: GovernClient, artifact_id: str, step_id: str, where: str) -> SignoffState:
-    """The sign-off of `step_id`; a step without one reads as status ""."""
+    """The sign-off of `step_id`; a step without one reads as status "" (a Govern bundle that does not exist fails,
+    naming it)."""
     try:
-        definition = dss_call("Reading the sign-off of step %s of Govern bundle %s" % (step_id, artifact_id), where,
-                              gc.get_artifact(artifact_id).get_signoff(step_id).get_definition).get_raw() or {}
+        definition = _signoff_definition(gc, artifact_id, step_id, where)
     except PluginError as error:
         refusal = _refusal(error)
-        if refusal is not None and refusal.is_not_found:
-            return SignoffState(artifact_id, step_id, status="")
-        raise
+        if refusal is None or not refusal.is_not_found:
+            raise
+        _artifact(gc, artifact_id, where)   # a 404 here means the Govern bundle itself is gone
+        return SignoffState(artifact_id, step_id, status="")
     answer = definition.get("approverResponse")
     answer = answer if isinstance(answer, dict) else {}
     return SignoffState(artifact_id, step_id, status=str(definition.get("status") or "").upper() or "UNKNOWN",
@@ -192,8 +199,7 @@ def read_signoff(gc: GovernClient, artifact_id: str, step_id: str, where: str) -
 
 def feedback_ids_with(gc: GovernClient, artifact_id: str, step_id: str, marker: str, where: str) -> List[str]:
     """The feedback of a sign-off whose comment holds `marker`: how to find out whether a feedback was posted."""
-    definition = dss_call("Reading the feedback of step %s of Govern bundle %s" % (step_id, artifact_id), where,
-                          gc.get_artifact(artifact_id).get_signoff(step_id).get_definition).get_raw() or {}
+    definition = _signoff_definition(gc, artifact_id, step_id, where)
     return [str(f.get("id") or "") for f in definition.get("feedbackResponses") or []
             if isinstance(f, dict) and marker in str(f.get("comment") or "")]
 
@@ -218,6 +224,12 @@ def add_feedback(gc: GovernClient, artifact_id: str, step_id: str, group_id: str
                 "%s: Govern refused it (%d: %s). The API key of the Govern preset must be a reviewer of that "
                 "sign-off for group %s: add the key (or a group it is in) to the sign-off's reviewers in Govern, or "
                 "name a feedback group it is in." % (what, refusal.status, refusal.detail, group_id)) from error
+        if refusal is not None and refusal.status in (400, 409):
+            status_now = read_signoff(gc, artifact_id, step_id, where).status
+            raise PluginError(
+                "%s: Govern refused it (%d: %s). The sign-off is %s; [U] Govern may take feedback only while it waits "
+                "for feedback or approval: request feedback on it in Govern, then run the step again."
+                % (what, refusal.status, refusal.detail, status_now)) from error
         if classify(error.__cause__) is not Kind.UNKNOWN:
             raise
     posted = feedback_ids_with(gc, artifact_id, step_id, marker, where)
@@ -240,14 +252,19 @@ class Attachment:
 
 def attach_files(gc: GovernClient, artifact_id: str, field_id: str, files: Sequence[Attachment], where: str
                  ) -> List[str]:
-    """Uploads `files` and appends them to the File field `field_id` of the Govern bundle. When the item cannot be
-    saved, the uploads are deleted again, so that no file is left that nothing points at."""
+    """Uploads `files` and appends them to the File field `field_id` of the Govern bundle.
+
+    When the item's save is refused, or found not to have happened, the uploads are deleted again, so that no file
+    is left that nothing points at. When its answer is lost, the item is read before deciding."""
     uploaded: List[str] = []
+    in_flight = ""
     try:
         for attachment in files:
+            in_flight = attachment.name
             handle = dss_call("Uploading %s to Govern" % attachment.name, where, gc.upload_file, attachment.name,
                               io.BytesIO(attachment.data))
             uploaded.append(handle.uploaded_file_id)
+        in_flight = ""
         definition = dss_call("Reading Govern bundle %s" % artifact_id, where,
                               gc.get_artifact(artifact_id).get_definition)
         fields = definition.get_raw().setdefault("fields", {})
@@ -257,17 +274,35 @@ def attach_files(gc: GovernClient, artifact_id: str, field_id: str, files: Seque
                               "the Govern bundle in the step's settings." % (field_id, artifact_id,
                                                                              type(current).__name__))
         fields[field_id] = list(current or []) + uploaded
-        dss_call("Saving the reports in field %s of Govern bundle %s" % (field_id, artifact_id), where,
-                 definition.save)
-    except BaseException:
-        for file_id in uploaded:
-            _delete_upload(gc, file_id, where)
+    except PluginError as error:
+        _delete_uploads(gc, uploaded, where)
+        if in_flight and classify(error.__cause__) is Kind.UNKNOWN:
+            raise PluginError("%s Govern may hold an uploaded file %s that nothing points at: look for it among "
+                              "Govern's uploaded files and delete it." % (error, in_flight)) from error
         raise
+    what = "Saving the reports in field %s of Govern bundle %s" % (field_id, artifact_id)
+    try:
+        dss_call(what, where, definition.save)
+    except PluginError as error:
+        if classify(error.__cause__) is not Kind.UNKNOWN:
+            _delete_uploads(gc, uploaded, where)
+            raise
+        try:
+            held = _link(_artifact(gc, artifact_id, where), field_id)
+        except PluginError:
+            raise PluginError("%s Whether it holds the uploaded files %s now could not be read: check field %s of "
+                              "Govern bundle %s, and delete the files in Govern if it does not hold them."
+                              % (error, ", ".join(uploaded), field_id, artifact_id)) from error
+        if not all(file_id in held for file_id in uploaded):
+            _delete_uploads(gc, uploaded, where)
+            raise
+        log.info("%s: its answer was lost, and the item shows it was saved.", what)
     return uploaded
 
 
-def _delete_upload(gc: GovernClient, file_id: str, where: str):
-    try:
-        dss_call("Deleting uploaded file %s from Govern" % file_id, where, gc.get_uploaded_file(file_id).delete)
-    except PluginError as error:
-        log.warning("%s It is attached to nothing: delete it in Govern.", error)
+def _delete_uploads(gc: GovernClient, file_ids: Sequence[str], where: str):
+    for file_id in file_ids:
+        try:
+            dss_call("Deleting uploaded file %s from Govern" % file_id, where, gc.get_uploaded_file(file_id).delete)
+        except PluginError as error:
+            log.warning("%s It is attached to nothing: delete it in Govern.", error)

@@ -68,10 +68,12 @@ class PolicySession(requests.Session):
         method = method.upper()
         path = url.split("/dip/publicapi", 1)[-1]
         may_repeat = repeatable(method, path)
+        # A body read from a stream (a multipart upload) cannot be sent again: the first attempt consumed it.
+        streamed = hasattr(kwargs.get("data"), "read")
 
         def retryable(error: BaseException) -> bool:
             kind = classify(error)
-            return kind is Kind.NOT_DONE or (kind is Kind.UNKNOWN and may_repeat)
+            return not streamed and (kind is Kind.NOT_DONE or (kind is Kind.UNKNOWN and may_repeat))
 
         def before_sleep(state: tenacity.RetryCallState):
             log.warning("%s %s failed (%s); trying again in %.1fs.", method, path, state.outcome.exception(),

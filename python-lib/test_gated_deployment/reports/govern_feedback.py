@@ -15,6 +15,7 @@ from ..dss.govern import (
     GovernClient,
     add_feedback,
     attach_files,
+    feedback_ids_with,
     find_govern_bundle,
 )
 from ..errors import PluginError
@@ -59,8 +60,7 @@ def feedback_comment(verdict: Verdict, marker: str, links: Sequence[str]) -> str
 class Published:
     govern_bundle: str
     status: str
-    feedback_id: str
-    attached: List[str]
+    unattached: str = ""   # why the reports could not be attached, when they were not
 
 
 def run_links(verdict: Verdict, limit: int = 10) -> List[str]:
@@ -75,21 +75,28 @@ def run_links(verdict: Verdict, limit: int = 10) -> List[str]:
 def publish_verdict(gc: GovernClient, ref: BundleRef, spec: FeedbackSpec, verdict: Verdict, marker: str,
                     reports: Sequence[Attachment], where: str, mask: Callable[[str], str]) -> Published:
     """Posts the verdict as feedback on the sign-off of `ref`'s Govern bundle, then attaches `reports`; `mask`
-    keeps secrets out of the comment."""
+    keeps secrets out of the comment. `marker` names this verdict: a feedback that holds it is not posted again
+    (a step retried within its scenario run). A feedback posted whose reports could not be attached says why."""
     found = find_govern_bundle(gc, ref, where)
     if not found.found:
-        raise PluginError("The test verdict of %s could not be posted to Govern: %s has no Govern bundle (%s, %s). "
+        raise PluginError("The test verdict of %s could not be posted to Govern: it has no Govern bundle (%s: %s). "
                           "Check that project %s is governed and that Govern has synced the bundle, then run the "
-                          "step again." % (ref.describe(), ref.describe(), found.missing, found.detail,
-                                           ref.project_key))
+                          "step again." % (ref.describe(), found.missing, found.detail, ref.project_key))
     status = feedback_status(verdict)
-    feedback_id = add_feedback(gc, found.artifact_id, spec.step_id, spec.group_id, status,
-                               mask(feedback_comment(verdict, marker, run_links(verdict))), marker, where)
+    if feedback_ids_with(gc, found.artifact_id, spec.step_id, marker, where):
+        log.info("Feedback %s (%s) is already on the sign-off of step %s of Govern bundle %s: not posted again.",
+                 status, marker, spec.step_id, found.artifact_id)
+        return Published(found.artifact_id, status)
+    add_feedback(gc, found.artifact_id, spec.step_id, spec.group_id, status,
+                 mask(feedback_comment(verdict, marker, run_links(verdict))), marker, where)
     log.info("Posted feedback %s for group %s on the sign-off of step %s of Govern bundle %s (%s).", status,
              spec.group_id, spec.step_id, found.artifact_id, ref.describe())
-    attached: List[str] = []
-    if spec.file_field and reports:
-        attached = attach_files(gc, found.artifact_id, spec.file_field, reports, where)
-        log.info("Attached %s to field %s of Govern bundle %s.", ", ".join(r.name for r in reports),
-                 spec.file_field, found.artifact_id)
-    return Published(found.artifact_id, status, feedback_id, attached)
+    if not (spec.file_field and reports):
+        return Published(found.artifact_id, status)
+    try:
+        attach_files(gc, found.artifact_id, spec.file_field, reports, where)
+    except PluginError as error:
+        return Published(found.artifact_id, status, unattached=str(error))
+    log.info("Attached %s to field %s of Govern bundle %s.", ", ".join(r.name for r in reports), spec.file_field,
+             found.artifact_id)
+    return Published(found.artifact_id, status)
