@@ -5,7 +5,8 @@ sends. Each request of that sequence, with each fault kind, is then a point: the
 with that one fault, and six invariants are judged from the simulator's state, not from the plugin's words:
 
 1. nothing the step started is still running when it exits (runs, updates);
-2. no scenario started more often, and no update started more often, than in the clean run;
+2. no scenario started more often, no update started more often, and no Govern feedback posted more often, than in
+   the clean run;
 3. a deployment's settings point at the bundle its nodes run, unless the output says OUT_OF_SYNC;
 4. a fault within the retry budget changes nothing: the same ending and end state as the clean run;
 5. a fault beyond the budget (a DSS error) gives a clear failure naming the object, within the clean run's time
@@ -27,7 +28,18 @@ from typing import Callable, Dict, List, Optional, Tuple
 from dss_simulator import Simulator
 from macrokit import run_plugin_macro
 from stepkit import run_plugin_step
-from worlds import PROJECT, Estate, build_estate, make_tests, preset_ref, promotion_estate, run_tests_on
+from worlds import (
+    FEEDBACK_GROUP,
+    FILE_FIELD,
+    PROJECT,
+    Estate,
+    build_estate,
+    make_tests,
+    preset_ref,
+    promotion_estate,
+    run_tests_on,
+    with_govern,
+)
 
 HTTP_TIMEOUT_S = 2
 RETRY_BUDGET_S = 10
@@ -124,6 +136,14 @@ def _promotion_estate(sim: Simulator) -> Estate:
     return estate
 
 
+def _governed_qa_estate(sim: Simulator) -> Estate:
+    return with_govern(sim, _tested_qa_estate(sim), bundles=("v1",))
+
+
+def _signed_off_estate(sim: Simulator) -> Estate:
+    return with_govern(sim, _promotion_estate(sim), approved=("v2",))
+
+
 def _rollback_estate(sim: Simulator) -> Estate:
     estate = _promotion_estate(sim)
     estate.design.deployer.set_update_behaviour("SHOP-on-prod", duration=0.02, health_by_bundle={"v2": "UNHEALTHY"})
@@ -153,6 +173,16 @@ FLOWS = (
     Flow("deploy that rolls back", _rollback_estate,
          _step("deploy-bundle", {"deployment_id": "SHOP-on-prod", "bundle_id": "v2"}),
          ("SHOP-on-prod", "v1", "v2", "SHOP")),
+    Flow("assert and post the verdict to Govern", _governed_qa_estate,
+         _step("assert-test-status", {"deployment_id": "SHOP-on-qa", "automation_nodes": QA_NODES,
+                                      "post_feedback": True, "govern": preset_ref("govern"),
+                                      "feedback_group": FEEDBACK_GROUP, "attach_field": FILE_FIELD}),
+         ("SHOP-on-qa", "v1", "SHOP", "qa-infra", "Govern")),
+    Flow("deploy with the Govern sign-off", _signed_off_estate,
+         _step("deploy-bundle", {"deployment_id": "SHOP-on-prod", "bundle_id": "v2", "gate_deployment_id": "SHOP-on-qa",
+                                 "gate_automation_nodes": QA_NODES, "require_signoff": True,
+                                 "govern": preset_ref("govern")}),
+         ("SHOP-on-prod", "SHOP-on-qa", "v2", "SHOP", "Govern")),
     Flow("promote tested bundle macro", _promotion_estate,
          _promote_macro({"qa_deployment_id": "SHOP-on-qa", "prod_deployment_id": "SHOP-on-prod",
                          "qa_automation_nodes": QA_NODES, "dry_run": False}),
@@ -183,7 +213,7 @@ class RequestKey:
 
 
 def _nodes(estate: Estate) -> List:
-    return [estate.design] + estate.qa_nodes + ([estate.prod] if estate.prod else [])
+    return [estate.design] + estate.qa_nodes + [n for n in (estate.prod, estate.govern) if n is not None]
 
 
 def requests_of(estate: Estate, since: float) -> List[RequestKey]:
@@ -206,6 +236,21 @@ class EndState:
     updates_started: Dict[str, Tuple[str, ...]]      # id -> the bundle of each update started, in order
     active_runs: int
     updates_in_progress: int
+    # Govern bundle -> (its feedback statuses, how many files its File field holds, its sign-off's status). Files
+    # uploaded but attached to nothing are left out: a lost upload answer may leave one, which the log names.
+    govern: Dict[str, Tuple[Tuple[str, ...], int, str]] = field(default_factory=dict)
+
+
+def _govern_state(estate: Estate) -> Dict[str, Tuple[Tuple[str, ...], int, str]]:
+    if estate.govern is None:
+        return {}
+    state = {}
+    for item in estate.govern.govern.visible_artifacts():
+        if "review" in item.signoffs:
+            signoff = item.signoff("review")
+            state[item.name] = (tuple(f["status"] for f in signoff.feedback), len(item.fields.get(FILE_FIELD) or []),
+                                signoff.status)
+    return state
 
 
 def end_state(estate: Estate, before: Optional[Dict[str, int]] = None) -> EndState:
@@ -224,7 +269,7 @@ def end_state(estate: Estate, before: Optional[Dict[str, int]] = None) -> EndSta
         deployments[dep_id] = (dep.settings_bundle_id, dep.bundle_id or "", dep.current_health)
         updates[dep_id] = tuple(dep.started_updates[(before or {}).get(dep_id, 0):])
         in_progress += int(dep.in_progress)
-    return EndState(runs, deployments, updates, active, in_progress)
+    return EndState(runs, deployments, updates, active, in_progress, _govern_state(estate))
 
 
 def _started_before(estate: Estate) -> Dict[str, int]:
@@ -290,6 +335,8 @@ def explore(flow: Flow, baseline: Baseline, request: RequestKey, kind: FaultKind
     # then its rollback are two intents).
     doubled += ["update of %s to %s" % (d, a) for d, bundles in state.updates_started.items()
                 for a, b in zip(bundles, bundles[1:]) if a == b]
+    doubled += ["feedback on %s" % b for b, (feedback, _, _) in state.govern.items()
+                if len(feedback) > len(clean.govern.get(b, ((), 0, ""))[0])]
     if doubled:
         result.broken.append("no double start: %s" % ", ".join(doubled))
     if "OUT_OF_SYNC" not in ending.output:
@@ -314,7 +361,7 @@ def explore(flow: Flow, baseline: Baseline, request: RequestKey, kind: FaultKind
 
 def _difference(clean: EndState, state: EndState) -> str:
     parts = []
-    for name in ("runs", "deployments", "updates_started"):
+    for name in ("runs", "deployments", "updates_started", "govern"):
         a, b = getattr(clean, name), getattr(state, name)
         for key in sorted(set(a) | set(b)):
             if a.get(key) != b.get(key):

@@ -325,26 +325,38 @@ def test_a_save_whose_answer_is_lost_keeps_the_files_it_attached(sim, estate):
     assert "the item shows it was saved" in out.log
 
 
-def test_an_upload_whose_answer_is_lost_is_named_for_clean_up(sim, estate):
+def test_an_upload_whose_answer_is_lost_is_sent_again_and_the_copy_named(sim, estate):
     gov = govern_with_a_file_field(sim)
     gov.faults.add(path_contains="/uploaded-files", method="POST", status=502, after=True, times=1)
     out = assert_tests(estate, gov, attach_field="qa_reports")
+    assert out.ok, out.log
+    attached = gov.govern.bundle(PROJECT, "v2", node_id="design").fields["qa_reports"]
+    assert len(attached) == 2 and len(gov.govern.uploaded_files) == 3   # the lost answer's copy is left over
+    (copy,) = set(gov.govern.uploaded_files) - set(attached)
+    assert "keeps a copy of %s that nothing points at" % gov.govern.uploaded_files[copy][0] in out.log
+
+
+def test_an_upload_that_keeps_failing_is_named_for_clean_up(sim, estate):
+    gov = govern_with_a_file_field(sim)
+    gov.faults.add(path_contains="/uploaded-files", method="POST", status=502, after=True, times=1000)
+    out = assert_tests(estate, gov, attach_field="qa_reports", retry_budget_s=1)
     assert not out.ok
-    message = last_line(out)
-    assert "look for it among Govern's uploaded files and delete it" in message
+    assert "look for it among Govern's uploaded files and delete it" in last_line(out)
     assert [f["status"] for f in signoff_of(gov).feedback] == ["APPROVED"]
     assert gov.govern.bundle(PROJECT, "v2", node_id="design").fields.get("qa_reports") == []
 
 
-def test_a_429_on_an_upload_ends_the_step_instead_of_resending_a_spent_body(sim, estate):
+@pytest.mark.parametrize("fault", [dict(status=429, retry_after=1), dict(drop=True)])
+def test_an_upload_that_did_not_reach_govern_is_sent_again_with_a_body_of_its_own(sim, estate, fault):
     gov = govern_with_a_file_field(sim)
-    gov.faults.add(path_contains="/uploaded-files", method="POST", status=429, times=1, retry_after=1)
+    gov.faults.add(path_contains="/uploaded-files", method="POST", times=1, **fault)
     started = time.monotonic()
     out = assert_tests(estate, gov, attach_field="qa_reports")
     assert time.monotonic() - started < 30
-    assert not out.ok
-    assert "its record was not attached" in last_line(out)
-    assert gov.govern.uploaded_files == {}
+    assert out.ok, out.log
+    attached = gov.govern.bundle(PROJECT, "v2", node_id="design").fields["qa_reports"]
+    assert len(attached) == 2 and sorted(gov.govern.uploaded_files) == sorted(attached)
+    assert all(len(data) > 100 for _, data in gov.govern.uploaded_files.values())
 
 
 def test_a_step_retried_in_the_same_run_posts_its_feedback_once(estate, gov):
@@ -439,3 +451,14 @@ def test_a_feedback_the_macro_could_not_post_is_shown_on_the_page(estate, gov):
     assert out.ok, out.error
     assert "QA's verdict was NOT posted to Govern" in check_html(out.result)
     assert FEEDBACK_KEY not in out.result + out.log
+
+
+def test_a_node_that_cannot_say_its_id_names_the_bundle_and_the_setting(estate, gov):
+    estate.design.faults.add(path_contains="/instance-info", status=500, dss_body=True, times=1)
+    out = assert_signoff(estate, gov)
+    assert not out.ok
+    message = last_line(out)
+    assert "Bundle v2 of project SHOP could not be looked for in Govern" in message
+    assert "'Node id of the bundle's Design node' (bundle_node_id)" in message
+    signoff_of(gov).approve(user="alice")
+    assert assert_signoff(estate, gov, bundle_node_id="design").ok

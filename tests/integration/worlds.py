@@ -11,6 +11,10 @@ from test_gated_deployment.dss.scenario_steps import PLUGIN_ID
 
 PROJECT = "SHOP"
 PIPELINE = "pipeline"
+# The key of the "govern" preset: a reviewer of the sign-offs for feedback group FEEDBACK_GROUP.
+GOVERN_KEY = "govern-qa-bot-key-5e1f"
+FEEDBACK_GROUP = "qa-evidence"
+FILE_FIELD = "qa_reports"
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Estate:
     design: object
     qa_nodes: List[object]
     prod: Optional[object]
+    govern: Optional[object] = None   # a Govern node (`with_govern`), with preset "govern"
 
     @property
     def qa(self):
@@ -27,6 +32,8 @@ class Estate:
         presets = {"deployer": {"url": self.design.url, "api_key": self.design.admin_key}}
         for node in self.qa_nodes + ([self.prod] if self.prod else []):
             presets[node.node_id] = {"url": node.url, "api_key": node.admin_key}
+        if self.govern is not None:
+            presets["govern"] = {"url": self.govern.url, "api_key": GOVERN_KEY}
         return presets
 
 
@@ -106,4 +113,20 @@ def promotion_estate(sim) -> Estate:
     estate.design.export_bundle(PROJECT, "v2")
     estate.design.deployer.publish_bundle(PROJECT, "v2")
     update_deployment(estate.design, "SHOP-on-qa", "v2")
+    return estate
+
+
+def with_govern(sim, estate: Estate, bundles=("v1", "v2"), approved=()) -> Estate:
+    """A Govern node for `estate`: SHOP governed (its Govern bundles with a File field), `bundles` synced, those in
+    `approved` signed off, and the key of preset "govern" a reviewer for feedback group FEEDBACK_GROUP."""
+    gov = sim.add_govern_node("govern")
+    gov.add_api_key(GOVERN_KEY, user="qa-bot")
+    gov.govern.add_feedback_group(FEEDBACK_GROUP, keys=[GOVERN_KEY])
+    gov.govern.govern_project(estate.design.node_id, PROJECT, file_field=FILE_FIELD)
+    for bundle in bundles:
+        gov.govern.add_bundle(estate.design.node_id, PROJECT, bundle)
+    for bundle in approved:
+        gov.govern.bundle(PROJECT, bundle).signoff("review").approve(user="release-manager")
+    estate.govern = gov
+    estate.design.plugin_presets = estate.presets()
     return estate

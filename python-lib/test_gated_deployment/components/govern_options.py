@@ -7,7 +7,7 @@ from typing import Callable, Optional
 
 from ..dss.govern import Attachment, BundleRef, connect_govern
 from ..dss.nodes import node_id_of
-from ..errors import SettingsError
+from ..errors import PluginError, SettingsError
 from ..gate.check import Recheck
 from ..gate.signoff import DEFAULT_STEP, FeedbackSpec, SignoffSpec, SignoffVerdict, check_signoff
 from ..gate.verdict import Verdict
@@ -54,9 +54,17 @@ def read_govern_preset(reader: ConfigReader, redactor=None, why: str = "") -> No
     return govern
 
 
-def bundle_node_id(context, spec) -> str:
-    """The node a bundle was created on, as Govern knows it: the setting, else the node the component runs on."""
-    return spec.node_id or node_id_of(context.local_client(), "this node")
+def bundle_ref(context, spec: SignoffSpec, project_key: str, bundle_id: str) -> BundleRef:
+    """The bundle as Govern knows it: the node it was created on is the setting, else the node the component runs
+    on."""
+    if spec.node_id:
+        return BundleRef(spec.node_id, project_key, bundle_id)
+    try:
+        node_id = node_id_of(context.local_client(), "this node")
+    except PluginError as error:
+        raise PluginError("Bundle %s of project %s could not be looked for in Govern: %s Or set %s." % (
+            bundle_id, project_key, error, F_BUNDLE_NODE_ID.describe())) from error
+    return BundleRef(node_id, project_key, bundle_id)
 
 
 def signoff_check(context, govern: NodeSettings, spec: SignoffSpec) -> Callable[[str, str], SignoffVerdict]:
@@ -64,7 +72,7 @@ def signoff_check(context, govern: NodeSettings, spec: SignoffSpec) -> Callable[
     gc = connect_govern(govern, context.policy, context.stop)
 
     def check(bundle_id: str, project_key: str) -> SignoffVerdict:
-        ref = BundleRef(bundle_node_id(context, spec), project_key, bundle_id)
+        ref = bundle_ref(context, spec, project_key, bundle_id)
         return check_signoff(gc, ref, spec, "Govern at %s" % govern.url, context.stop)
 
     return check
@@ -88,7 +96,7 @@ def post_verdict(context, govern: NodeSettings, spec: FeedbackSpec, signoff: Sig
     from ..reports.verdicts import deciding_run, verdict_files
     reports = [Attachment(name, context.redactor.mask(data.decode("utf-8")).encode("utf-8"))
                for name, data in verdict_files(verdict, deciding_run(context.variables))] if spec.file_field else []
-    ref = BundleRef(bundle_node_id(context, signoff), project_key, verdict.bundle_id)
+    ref = bundle_ref(context, signoff, project_key, verdict.bundle_id)
     gc = connect_govern(govern, context.policy, context.stop)
     return publish_verdict(gc, ref, spec, verdict, verdict_marker(context.variables, verdict), reports,
                            "Govern at %s" % govern.url, context.redactor.mask)

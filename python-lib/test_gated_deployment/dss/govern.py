@@ -25,7 +25,7 @@ from ..errors import PluginError
 from ..settings import NodeSettings
 from .answers import DSSCallError, Kind, classify, dss_call
 from .interrupts import StopSignal
-from .transport import TransportPolicy, connect_with_policy
+from .transport import TransportPolicy, connect_with_policy, resend
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +261,13 @@ def attach_files(gc: GovernClient, artifact_id: str, field_id: str, files: Seque
     try:
         for attachment in files:
             in_flight = attachment.name
-            handle = dss_call("Uploading %s to Govern" % attachment.name, where, gc.upload_file, attachment.name,
-                              io.BytesIO(attachment.data))
+            # Each attempt streams a body of its own. An upload whose answer was lost is sent again too: at worst
+            # it leaves a file that nothing points at, which the log names; the item only ever gets the last one.
+            what = "Uploading %s to Govern" % attachment.name
+            handle = dss_call(what, where, resend, gc, lambda a=attachment: gc.upload_file(a.name, io.BytesIO(a.data)),
+                              (Kind.NOT_DONE, Kind.UNKNOWN), what,
+                              " (if Govern got it, it keeps a copy of %s that nothing points at: an admin may delete "
+                              "it among Govern's uploaded files)" % attachment.name)
             uploaded.append(handle.uploaded_file_id)
         in_flight = ""
         definition = dss_call("Reading Govern bundle %s" % artifact_id, where,

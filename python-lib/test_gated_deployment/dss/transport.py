@@ -84,6 +84,19 @@ class PolicySession(requests.Session):
                                      reraise=True)
         return retrying(self._send, method, url, path, may_repeat, kwargs)
 
+    def resend(self, call, kinds, what: str, note: str = ""):
+        """`call()`, made again while it fails with one of `kinds`, within the retry budget: for a request whose
+        body is a stream the transport cannot send twice, so that each attempt builds its own. `note` is logged
+        with each new attempt."""
+        def before_sleep(state: tenacity.RetryCallState):
+            log.warning("%s failed (%s)%s; trying again in %.1fs.", what, state.outcome.exception(), note,
+                        state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(lambda e: classify(e) in kinds),
+                                     wait=self._wait, stop=self._out_of_budget, sleep=self._sleep,
+                                     before_sleep=before_sleep, reraise=True)
+        return retrying(call)
+
     def _send(self, method, url, path, repeatable, kwargs):
         kwargs = dict(kwargs)
         if kwargs.get("timeout") is None:
@@ -185,6 +198,11 @@ def clock_shift_ms(source, reference) -> int:
     what the Date headers can tell."""
     shift = server_clock_offset_ms(reference) - server_clock_offset_ms(source)
     return shift if abs(shift) > 2 * DATE_RESOLUTION_MS else 0
+
+
+def resend(client, call, kinds, what: str, note: str = ""):
+    """`call()` on `client`, made again while it fails with one of `kinds` (see PolicySession.resend)."""
+    return client._session.resend(call, kinds, what, note)
 
 
 def limit_retries(client, deadline: Optional[float]):
