@@ -2,6 +2,7 @@
 each through the real GovernClient against the simulated Govern node, judged by the simulator's state."""
 
 import json
+import re
 import threading
 import time
 
@@ -80,7 +81,7 @@ def test_an_approved_bundle_passes_and_says_who_approved(estate, gov):
     assert out.ok, out.log
     assert out.variables["signoff_signoff"] == "APPROVED"
     assert out.variables["signoff_signoff_by"] == "alice"
-    assert out.variables["signoff_signoff_on"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out.variables["signoff_signoff_on"])
     assert out.variables["signoff_govern_bundle"] == gov.govern.bundle(PROJECT, "v2", node_id="design").id
     assert "is APPROVED by alice" in out.log
 

@@ -11,6 +11,7 @@ masked).
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import dataikuapi
@@ -168,6 +169,17 @@ def _first(mapping: Dict[str, Any], keys: Sequence[str]) -> str:
     return ""
 
 
+def _when(answer: Dict[str, Any]) -> str:
+    """When the sign-off was answered, in ISO 8601 UTC when Govern gives epoch milliseconds [U], else as given."""
+    for key in _WHEN_KEYS:
+        value = answer.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return datetime.fromtimestamp(value / 1000.0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
 def _refusal(error: PluginError) -> Optional[DSSCallError]:
     """The DSS error a PluginError of `dss_call` came from, when Govern answered with a refusal."""
     cause = error.__cause__
@@ -193,7 +205,7 @@ def read_signoff(gc: GovernClient, artifact_id: str, step_id: str, where: str) -
     answer = definition.get("approverResponse")
     answer = answer if isinstance(answer, dict) else {}
     return SignoffState(artifact_id, step_id, status=str(definition.get("status") or "").upper() or "UNKNOWN",
-                        answered_by=_first(answer, _WHO_KEYS), answered_on=_first(answer, _WHEN_KEYS),
+                        answered_by=_first(answer, _WHO_KEYS), answered_on=_when(answer),
                         comment=str(answer.get("comment") or ""), raw_answer=answer)
 
 

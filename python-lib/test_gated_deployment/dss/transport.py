@@ -68,8 +68,7 @@ class PolicySession(requests.Session):
         method = method.upper()
         path = url.split("/dip/publicapi", 1)[-1]
         may_repeat = repeatable(method, path)
-        # A body read from a stream (a multipart upload) cannot be sent again: the first attempt consumed it.
-        streamed = hasattr(kwargs.get("data"), "read")
+        streamed = _streamed(kwargs)
 
         def retryable(error: BaseException) -> bool:
             kind = classify(error)
@@ -142,6 +141,16 @@ class PolicySession(requests.Session):
             return
         # The Date header is cut to the second: the server's time is within the second after it, so take the middle.
         self.server_clock_offset_ms = int(server + DATE_RESOLUTION_MS / 2 - time.time() * 1000)
+
+
+def _streamed(kwargs) -> bool:
+    """Whether the body is read from a stream (an upload: a multipart encoder as `data` in newer clients, a file in
+    `files` in older ones), which the first attempt consumes: such a request cannot be sent again as it is."""
+    if hasattr(kwargs.get("data"), "read"):
+        return True
+    files = kwargs.get("files") or {}
+    parts = files.values() if isinstance(files, dict) else [part for _, part in files]
+    return any(hasattr(part[1] if isinstance(part, tuple) else part, "read") for part in parts)
 
 
 def _retry_after(response) -> Optional[float]:
