@@ -9,6 +9,7 @@ import time
 import pytest
 from dss_simulator import ScenarioSpec
 from dss_simulator.step_runner import run_step
+from junitparser import JUnitXml
 from macrokit import check_html, run_plugin_macro
 from stepkit import ROOT, run_plugin_step
 from worlds import PROJECT, preset_ref, promotion_estate, run_tests_on
@@ -291,6 +292,17 @@ def test_the_record_is_attached_to_the_file_field(sim, estate):
                              if gov.govern.uploaded_files[i][0].endswith(".json")))
     assert record["verdict"] == "PASS" and record["bundle"] == "v2"
     assert FEEDBACK_KEY not in out.log
+
+
+def test_with_node_presets_dss_s_junit_report_is_attached_too(sim, estate):
+    gov = govern_with_a_file_field(sim)
+    out = assert_tests(estate, gov, attach_field="qa_reports", automation_nodes=[preset_ref("qa")])
+    assert out.ok, out.log
+    attached = gov.govern.bundle(PROJECT, "v2", node_id="design").fields["qa_reports"]
+    files = {gov.govern.uploaded_files[i][0].rsplit(".", 1)[1]: gov.govern.uploaded_files[i][1] for i in attached}
+    assert sorted(files) == ["html", "json", "xml"]
+    cases = [case.name for suite in JUnitXml.fromstring(files["xml"]) for case in suite]
+    assert any("test_1" in name for name in cases) and any("test_2" in name for name in cases)
 
 
 def govern_with_a_file_field(sim, **project):

@@ -90,12 +90,14 @@ def verdict_marker(variables, verdict: Verdict) -> str:
 
 def post_verdict(context, govern: NodeSettings, spec: FeedbackSpec, signoff: SignoffSpec, verdict: Verdict,
                  project_key: str):
-    """The verdict as feedback on the bundle's Govern sign-off, with its record attached when a field is named."""
+    """The verdict as feedback on the bundle's Govern sign-off, with its record (the page, `verdict.json` and DSS's
+    JUnit report of each node judged) attached when a field is named."""
     # Imported here: the report code and Jinja2 cost a component that posts nothing about 30 ms of start-up.
     from ..reports.govern_feedback import publish_verdict
-    from ..reports.verdicts import deciding_run, verdict_files
-    reports = [Attachment(name, context.redactor.mask(data.decode("utf-8")).encode("utf-8"))
-               for name, data in verdict_files(verdict, deciding_run(context.variables))] if spec.file_field else []
+    from ..reports.verdicts import deciding_run, evidence_reports, verdict_files
+    files = verdict_files(verdict, deciding_run(context.variables)) + evidence_reports(verdict)
+    reports = [Attachment(name, context.redactor.mask(data.decode("utf-8", "replace")).encode("utf-8"))
+               for name, data in files] if spec.file_field else []
     ref = bundle_ref(context, signoff, project_key, verdict.bundle_id)
     gc = connect_govern(govern, context.policy, context.stop)
     return publish_verdict(gc, ref, spec, verdict, verdict_marker(context.variables, verdict), reports,

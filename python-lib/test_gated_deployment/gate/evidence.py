@@ -39,7 +39,8 @@ def node_details(client: DSSClient, project_key: str, bundle_id: Optional[str], 
     clock of `reference`."""
     what = "Reading the test report of project %s" % project_key
     try:
-        cases = parse_report(dss_call(what, evidence.node, last_test_runs_report, client, project_key, bundle_id))
+        report = dss_call(what, evidence.node, last_test_runs_report, client, project_key, bundle_id)
+        cases = parse_report(report)
     except PluginError as error:
         cause = error.__cause__
         if not isinstance(cause, DSSCallError) or classify(cause) is not Kind.REFUSED or cause.is_permission_denied:
@@ -54,6 +55,7 @@ def node_details(client: DSSClient, project_key: str, bundle_id: Optional[str], 
                               % (evidence.node, getattr(error, "detail", error)))
         return
     evidence.cases = _on_reference_clock(client, project_key, cases, evidence, reference)
+    evidence.report = report
     items = read_scenarios(client, project_key, evidence.node)
     evidence.expected_tests = sorted(i.id for i in items if i.marked_as_test and i.active)
 

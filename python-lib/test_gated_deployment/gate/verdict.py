@@ -42,6 +42,8 @@ class NodeEvidence:
     notes: List[str] = field(default_factory=list)
     project_key: str = ""         # the project whose tests these are, on that node
     url: Optional[str] = None     # the node's base URL, for links, when known
+    # DSS's last-test-runs JUnit report the cases were read from, as it came.
+    report: Optional[bytes] = field(default=None, repr=False, compare=False)
 
 
 @dataclass

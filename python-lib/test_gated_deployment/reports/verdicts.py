@@ -72,6 +72,13 @@ def verdict_files(verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
             (base + ".json", json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))]
 
 
+def evidence_reports(verdict: Verdict) -> List[Tuple[str, bytes]]:
+    """DSS's own JUnit report of each node whose report the verdict was judged on, named after the node."""
+    evidence = verdict.evidence
+    return [("junit-%s-%s.xml" % (slug(node.node), slug(verdict.bundle_id or "bundle")), node.report)
+            for node in (evidence.nodes if evidence is not None else []) if node.report]
+
+
 def save_verdict(folder, verdict: Verdict, decided_by: Optional[Dict[str, str]] = None,
                  promotion: Optional[Dict[str, Any]] = None) -> List[str]:
     """Writes the page and `verdict.json` side by side into a managed folder; returns their paths."""
