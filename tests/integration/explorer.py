@@ -236,8 +236,10 @@ class EndState:
     updates_started: Dict[str, Tuple[str, ...]]      # id -> the bundle of each update started, in order
     active_runs: int
     updates_in_progress: int
-    # Govern bundle -> (its feedback statuses, how many files its File field holds, its sign-off's status). Files
-    # uploaded but attached to nothing are left out: a lost upload answer may leave one, which the log names.
+    # Govern bundle -> (its feedback statuses, how many of the verdict's own files its File field holds, its
+    # sign-off's status). Left out: files uploaded but attached to nothing (a lost upload answer may leave one,
+    # which the log names), and the copy of DSS's JUnit report, attached only when the gate could read the report
+    # (a DSS error to that read is a note of the verdict, not a failure).
     govern: Dict[str, Tuple[Tuple[str, ...], int, str]] = field(default_factory=dict)
 
 
@@ -248,8 +250,9 @@ def _govern_state(estate: Estate) -> Dict[str, Tuple[Tuple[str, ...], int, str]]
     for item in estate.govern.govern.visible_artifacts():
         if "review" in item.signoffs:
             signoff = item.signoff("review")
-            state[item.name] = (tuple(f["status"] for f in signoff.feedback), len(item.fields.get(FILE_FIELD) or []),
-                                signoff.status)
+            files = [estate.govern.govern.uploaded_files.get(i, ("",))[0] for i in item.fields.get(FILE_FIELD) or []]
+            state[item.name] = (tuple(f["status"] for f in signoff.feedback),
+                                sum(1 for name in files if not name.startswith("junit-")), signoff.status)
     return state
 
 
