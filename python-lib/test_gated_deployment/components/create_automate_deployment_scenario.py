@@ -75,10 +75,9 @@ class AutomateSettings:
         feedback_group = reader.identifier(F_FEEDBACK_GROUP, required=False)
         signoff_wait = reader.integer(F_SIGNOFF_WAIT, default=0, minimum=0, maximum=MAX_SECONDS)
         if not govern and (feedback_group or signoff_wait):
+            given = (F_FEEDBACK_GROUP if feedback_group else F_SIGNOFF_WAIT).describe()
             raise SettingsError("Setting %s is set, but %s is empty: the Govern steps need a Govern preset. Name one, "
-                                "or clear %s." % ((F_FEEDBACK_GROUP if feedback_group else F_SIGNOFF_WAIT).describe(),
-                                                  F_GOVERN_PRESET.describe(),
-                                                  (F_FEEDBACK_GROUP if feedback_group else F_SIGNOFF_WAIT).describe()))
+                                "or clear %s." % (given, F_GOVERN_PRESET.describe(), given))
         pipeline = Pipeline(
             qa_deployment=qa,
             prod_deployment=prod,

@@ -78,10 +78,7 @@ class PolicySession(requests.Session):
             log.warning("%s %s failed (%s); trying again in %.1fs.", method, path, state.outcome.exception(),
                         state.upcoming_sleep)
 
-        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(retryable), wait=self._wait,
-                                     stop=self._out_of_budget, sleep=self._sleep, before_sleep=before_sleep,
-                                     reraise=True)
-        return retrying(self._send, method, url, path, may_repeat, kwargs)
+        return self._retrying(retryable, before_sleep)(self._send, method, url, path, may_repeat, kwargs)
 
     def resend(self, call, kinds, what: str, note: str = ""):
         """`call()`, made again while it fails with one of `kinds`, within the retry budget: for a request whose
@@ -91,10 +88,12 @@ class PolicySession(requests.Session):
             log.warning("%s failed (%s)%s; trying again in %.1fs.", what, state.outcome.exception(), note,
                         state.upcoming_sleep)
 
-        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(lambda e: classify(e) in kinds),
-                                     wait=self._wait, stop=self._out_of_budget, sleep=self._sleep,
-                                     before_sleep=before_sleep, reraise=True)
-        return retrying(call)
+        return self._retrying(lambda e: classify(e) in kinds, before_sleep)(call)
+
+    def _retrying(self, retryable, before_sleep) -> tenacity.Retrying:
+        """The policy's retries: backoff capped by the budget and the deadline, sleeps an abort wakes up."""
+        return tenacity.Retrying(retry=tenacity.retry_if_exception(retryable), wait=self._wait,
+                                 stop=self._out_of_budget, sleep=self._sleep, before_sleep=before_sleep, reraise=True)
 
     def _send(self, method, url, path, repeatable, kwargs):
         kwargs = dict(kwargs)
