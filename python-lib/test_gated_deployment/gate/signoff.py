@@ -128,9 +128,11 @@ def check_signoff(gc: GovernClient, ref: BundleRef, spec: SignoffSpec, where: st
 
 def refusal(verdict: SignoffVerdict) -> str:
     """Why the sign-off gate stops the bundle, with the next action."""
-    if verdict.status == PENDING:
+    if verdict.status == PENDING and verdict.waited_s >= 1:
         return verdict.message() + (" It was still pending after %.0fs: have it approved in Govern, then run the "
                                     "step again, or raise 'Wait for a pending sign-off up to (s)'." % verdict.waited_s)
+    if verdict.status == PENDING:
+        return verdict.message() + " Have it approved in Govern, then run it again."
     return verdict.message()
 
 
